@@ -1,0 +1,1 @@
+"""genesys-messaging: Genesys Cloud web messaging declared as a Pulumi program."""

@@ -1,0 +1,408 @@
+"""Stack settings: read once from the stack's config, validated, frozen.
+
+One front end serves every caller: the config map Pulumi hands the program (`PULUMI_CONFIG` and
+its secret keys). `preflight` and the tests build that same map from a stack file, so a value is
+checked the same way whether `pulumi up` or `python -m preflight plan` reads it.
+
+Every problem is collected (not only the first) and reported with the stack file, the key, what is
+wrong and how to fix it. Secrets stay wrapped in `SecretText` and never reach a message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from components.regions import Region, regions
+
+NAMESPACE = "genesys-messaging"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_FILE = PROJECT_ROOT / "Pulumi.yaml"
+SCHEMA_FILE = Path(__file__).with_name("settings.schema.json")
+# Config namespaces a stack file may hold besides ours.
+PROVIDER_NAMESPACE = "genesyscloud"
+ENGINE_NAMESPACE = "pulumi"
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class SecretText:
+    """A secret config value: usable by the program, never shown by repr, str or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The plain value, for the one place that hands it to a secret `pulumi.Output`."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretText(***)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretText) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid setting: where it is, what is wrong, how to fix it."""
+
+    source: str
+    key: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.key}: {self.message}\n    fix: {self.fix}"
+
+
+class SettingsError(Exception):
+    """The stack settings are invalid; `problems` lists every one found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"invalid stack settings ({count}):\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Site:
+    """One web property the custom widget runs on: one Messenger configuration and deployment."""
+
+    key: str
+    domains: tuple[str, ...]
+    languages: tuple[str, ...]
+    default_language: str
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    """The OpenID Connect IdP customers sign in with before they message (authenticated messaging)."""
+
+    discovery_uri: str
+    client_id: str
+    client_secret: SecretText
+    allow_session_upgrade: bool
+
+
+@dataclass(frozen=True)
+class Crm:
+    """The CRM the inbound flow looks customers up in, and whose records agents open."""
+
+    base_url: str
+    contact_url_template: str
+    username: str
+    password: SecretText
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a stack declares, validated. Components receive parts of it as Args."""
+
+    project: str
+    stack: str
+    source: str
+    region: Region
+    environment: str
+    division: str
+    name_prefix: str
+    token_validity_seconds: int
+    oidc_integration_type: str
+    sites: tuple[Site, ...]
+    identity_provider: IdentityProvider
+    crm: Crm
+    queue_name: str
+    raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    """The validated config values with defaults applied (secrets still wrapped), for diff and promote."""
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    def name(self, base: str) -> str:
+        """A Genesys object name with this stack's prefix, so stacks sharing an org never clash."""
+        return f"{self.name_prefix}{base}"
+
+
+@cache
+def project_config_declarations() -> dict[str, dict[str, Any]]:
+    """The `config:` block of Pulumi.yaml: declared keys, their types and defaults."""
+    return yaml.safe_load(PROJECT_FILE.read_text())["config"]
+
+
+@cache
+def settings_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text())
+
+
+def secret_paths(schema: Mapping[str, Any] | None = None, prefix: str = "") -> Iterator[str]:
+    """Dotted paths of every value the schema marks `x-secret` (e.g. `crm.password`)."""
+    schema = settings_schema() if schema is None else schema
+    for name, sub in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        if sub.get("x-secret"):
+            yield path
+        yield from secret_paths(sub, path + ".")
+
+
+# --- reading the config map -------------------------------------------------------------------
+
+
+def _decode(key: str, value: Any) -> Any:
+    """Config values arrive as strings; decode integers and objects the way Pulumi's SDK does."""
+    if not isinstance(value, str):
+        return value
+    declared = project_config_declarations().get(key, {}).get("type")
+    if declared == "string":
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _wrap_secrets(values: dict[str, Any], secret_keys: set[str]) -> None:
+    """Wrap the x-secret leaves of keys Pulumi marked secret; a plain leaf stays a plain str."""
+    for path in secret_paths():
+        top, *rest = path.split(".")
+        if top not in secret_keys or top not in values:
+            continue
+        node = values
+        for part in [top, *rest][:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        leaf = path.rsplit(".", 1)[-1] if rest else top
+        if isinstance(node, dict) and isinstance(node.get(leaf), str):
+            node[leaf] = SecretText(node[leaf])
+
+
+def parse_settings(
+    config: Mapping[str, Any], secret_keys: set[str], *, project: str, stack: str, source: str
+) -> Settings:
+    """Validate a Pulumi config map (`namespace:key` -> value) into Settings, or raise SettingsError."""
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    prefix = NAMESPACE + ":"
+    for full_key, value in config.items():
+        namespace, _, key = full_key.partition(":")
+        if full_key.startswith(prefix):
+            values[key] = _decode(key, value)
+        elif namespace not in (PROVIDER_NAMESPACE, ENGINE_NAMESPACE):
+            problems.append(
+                Problem(source, full_key, "is not a key of this project", f"remove it, or use {prefix}<key>")
+            )
+    secret_top_keys = {k.removeprefix(prefix) for k in secret_keys if k.startswith(prefix)}
+    _wrap_secrets(values, secret_top_keys)
+    for key, declaration in project_config_declarations().items():
+        if key not in values and "default" in declaration:
+            values[key] = declaration["default"]
+    problems += _schema_problems(values, source)
+    problems += _semantic_problems(values, config, source)
+    if problems:
+        raise SettingsError(problems)
+    return _freeze(values, project=project, stack=stack, source=source)
+
+
+def _redacted(value: Any) -> Any:
+    """The value as JSON Schema sees it: secrets replaced by a stand-in string."""
+    if isinstance(value, SecretText):
+        return "***"
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
+def _key_name(path: list[Any]) -> str:
+    key = NAMESPACE + ":"
+    for i, part in enumerate(path):
+        key += f"[{part}]" if isinstance(part, int) else (part if i == 0 else f".{part}")
+    return key
+
+
+def _fix_for(error: jsonschema.ValidationError, default: str) -> str:
+    return error.schema.get("x-fix", default) if isinstance(error.schema, dict) else default
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """What is wrong, in words a stack owner reads (the value itself is never a secret here)."""
+    instance, expected = error.instance, error.validator_value
+    match error.validator:
+        case "type":
+            return f"must be of type {expected}, got {type(instance).__name__}"
+        case "enum":
+            return f"{instance!r} is not one of {', '.join(map(repr, expected))}"
+        case "minimum":
+            return f"{instance} is below the minimum {expected}"
+        case "maximum":
+            return f"{instance} is above the maximum {expected}"
+        case "minProperties" | "minItems" | "minLength":
+            return "is empty"
+        case "uniqueItems":
+            return "has duplicate entries"
+        case "pattern":
+            return f"{instance!r} is not in the expected form"
+    return error.message
+
+
+def _schema_problems(values: dict[str, Any], source: str) -> list[Problem]:
+    schema = settings_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(_redacted(values)), key=lambda e: list(map(str, e.absolute_path))):
+        path = list(error.absolute_path)
+        key = _key_name(path) if path else NAMESPACE
+        if error.validator == "additionalProperties":
+            allowed = list(error.schema.get("properties", {}))
+            for unknown in sorted(set(error.instance) - set(allowed)):
+                guess = difflib.get_close_matches(unknown, allowed, n=1)
+                hint = f"did you mean '{guess[0]}'?" if guess else f"known keys: {', '.join(allowed)}"
+                problems.append(
+                    Problem(
+                        source, _key_name([*path, unknown]), f"unknown key; {hint}", f"rename or remove '{unknown}'"
+                    )
+                )
+        elif error.validator == "required":
+            missing = error.message.split("'")[1]
+            sub = error.schema.get("properties", {}).get(missing, {})
+            fix = sub.get("x-fix", f"set {_key_name([*path, missing])}")
+            problems.append(Problem(source, _key_name([*path, missing]), "is required but missing", fix))
+        elif error.validator == "propertyNames":
+            problems.append(
+                Problem(source, key, f"site key '{error.instance}' is not a valid name", _fix_for(error, "rename it"))
+            )
+        else:
+            what = _describe(error)
+            problems.append(Problem(source, key, what, _fix_for(error, "see components/settings.schema.json")))
+    return problems
+
+
+def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source: str) -> list[Problem]:
+    """Rules JSON Schema cannot state well: region table, domains, languages, secrets, provider keys."""
+    problems = []
+    region = values.get("region")
+    if isinstance(region, str) and region not in regions():
+        guess = difflib.get_close_matches(region, list(regions()), n=1)
+        hint = f" (did you mean {guess[0]}?)" if guess else ""
+        problems.append(
+            Problem(
+                source,
+                f"{NAMESPACE}:region",
+                f"unknown region {region!r}{hint}",
+                f"use one of: {', '.join(sorted(regions()))}",
+            )
+        )
+    sites = values.get("sites") if isinstance(values.get("sites"), dict) else {}
+    site_schema = settings_schema()["properties"]["sites"]["additionalProperties"]
+    domain_fix = site_schema["properties"]["domains"]["items"]["x-fix"]
+    for site_key, site in sites.items():
+        if not isinstance(site, dict):
+            continue
+        for i, domain in enumerate(site.get("domains") or []):
+            if isinstance(domain, str) and not _DOMAIN.match(domain):
+                kind = "has a scheme" if "://" in domain else "has a path" if "/" in domain else "is not a host name"
+                problems.append(
+                    Problem(
+                        source,
+                        _key_name(["sites", site_key, "domains", i]),
+                        f"{domain!r} {kind}",
+                        domain_fix,
+                    )
+                )
+        languages, default = site.get("languages"), site.get("defaultLanguage")
+        if isinstance(languages, list) and isinstance(default, str) and default not in languages:
+            problems.append(
+                Problem(
+                    source,
+                    _key_name(["sites", site_key, "defaultLanguage"]),
+                    f"{default!r} is not among the site's languages {languages}",
+                    f"add {default!r} to sites.{site_key}.languages or pick one of them",
+                )
+            )
+    for path in secret_paths():
+        node: Any = values
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str):
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:{path}",
+                    "is a secret but is stored in plain text",
+                    f"pulumi config set --secret --path '{NAMESPACE}:{path}' <value>  (and delete the plain entry)",
+                )
+            )
+    for full_key, value in config.items():
+        if not full_key.startswith(PROVIDER_NAMESPACE + ":"):
+            continue
+        key = full_key.partition(":")[2]
+        if key == "awsRegion" and str(value).lower() == str(region).lower():
+            continue
+        if key == "awsRegion":
+            message = f"says {value!r} but {NAMESPACE}:region says {region!r}"
+        else:
+            message = "is ignored: this project configures its own explicit provider from the stack settings"
+        problems.append(
+            Problem(
+                source,
+                full_key,
+                message,
+                f"remove it (pulumi config rm {full_key}); the region comes from {NAMESPACE}:region, "
+                "credentials from GENESYSCLOUD_OAUTHCLIENT_ID / GENESYSCLOUD_OAUTHCLIENT_SECRET",
+            )
+        )
+    return problems
+
+
+def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) -> Settings:
+    idp, crm = values["identityProvider"], values["crm"]
+    return Settings(
+        project=project,
+        stack=stack,
+        source=source,
+        region=regions()[values["region"]],
+        environment=values["environment"],
+        division=values["division"],
+        name_prefix=values["namePrefix"],
+        token_validity_seconds=values["tokenValiditySeconds"],
+        oidc_integration_type=values["oidcIntegrationType"],
+        sites=tuple(
+            Site(key, tuple(s["domains"]), tuple(s["languages"]), s["defaultLanguage"])
+            for key, s in sorted(values["sites"].items())
+        ),
+        identity_provider=IdentityProvider(
+            discovery_uri=idp["discoveryUri"],
+            client_id=idp["clientId"],
+            client_secret=idp["clientSecret"],
+            allow_session_upgrade=idp.get("allowSessionUpgrade", False),
+        ),
+        crm=Crm(crm["baseUrl"], crm["contactUrlTemplate"], crm["username"], crm["password"]),
+        queue_name=values["routing"]["queueName"],
+        raw=values,
+    )
+
+
+def load_from_pulumi() -> Settings:
+    """The settings of the running Pulumi program (what `pulumi up` and the mocks hand it)."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    config = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    stack = pulumi.get_stack()
+    return parse_settings(config, secret_keys, project=pulumi.get_project(), stack=stack, source=f"Pulumi.{stack}.yaml")

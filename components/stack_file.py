@@ -1,0 +1,76 @@
+"""Turn a stack file (Pulumi.<stack>.yaml) into the config map Pulumi would hand the program.
+
+Used where the Pulumi CLI is not: `preflight` and the tests. Encrypted values (`secure:`) cannot be
+decrypted without the stack's secrets provider, so they become opaque stand-ins (or, in tests,
+known sentinels) and their keys are marked secret, exactly as the CLI marks decrypted ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+OPAQUE_SECRET = "[secret]"
+
+
+class StackFileError(Exception):
+    """The stack file cannot be read or parsed (a usage error, not an invalid setting)."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """A stack file's config as the Pulumi runtime sees it."""
+
+    stack: str
+    source: str
+    config: dict[str, str]
+    secret_keys: frozenset[str]
+
+
+def _is_secure(node: Any) -> bool:
+    return isinstance(node, dict) and set(node) == {"secure"}
+
+
+def _resolve(node: Any, path: str, reveal: Callable[[str], str], found: list[str]) -> Any:
+    if _is_secure(node):
+        found.append(path)
+        return reveal(path)
+    if isinstance(node, dict):
+        return {k: _resolve(v, f"{path}.{k}", reveal, found) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v, f"{path}[{i}]", reveal, found) for i, v in enumerate(node)]
+    return node
+
+
+def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPAQUE_SECRET) -> StackConfig:
+    """Read a stack file; `reveal(path)` supplies the value of each `secure:` entry."""
+    name = path.name
+    stack = name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise StackFileError(f"{path}: cannot read the stack file ({error.strerror})") from None
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise StackFileError(f"{name}: YAML syntax error{where}: {problem}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise StackFileError(f"{name}: expected a mapping with a 'config:' mapping at the top")
+    config: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    for key, value in (document.get("config") or {}).items():
+        found: list[str] = []
+        resolved = _resolve(value, key, reveal, found)
+        if found:
+            secret_keys.add(key)
+        # Pulumi hands strings through as they are and every other value JSON-encoded.
+        config[key] = resolved if isinstance(resolved, str) else json.dumps(resolved)
+    return StackConfig(stack=stack, source=name, config=config, secret_keys=frozenset(secret_keys))

@@ -1,0 +1,42 @@
+"""python -m preflight <command>: the project's command-line tools, thin over the program and the rules.
+
+Each command is a module of this package exposing `add_arguments(parser)` and `run(args) -> int`.
+Exit codes are shared: 0 clean, 1 a problem was found, 2 the command could not run (usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "plan": "run the program offline under mocks with a stack's config and check every policy rule",
+    "diff": "show resource-by-resource differences between two stacks' plans",
+    "promote": "refuse a promotion unless the target stack matches the source in everything but its settings",
+    "doctor": "diagnose a live org's messaging setup and name the cause of a 401/403",
+}
+USAGE_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    modules = {}
+    for name, help_text in COMMANDS.items():
+        try:
+            modules[name] = importlib.import_module(f"preflight.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"preflight.{name}":
+                raise
+            continue
+        modules[name].add_arguments(commands.add_parser(name, help=help_text, description=help_text))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return USAGE_ERROR if exit_.code else 0
+    return modules[args.command].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Run the Pulumi program in-process under Pulumi's mocks and record what it declares.
+
+This is what `preflight plan` and the tests stand on: the real program (`components.stack.build`)
+with the stack's real config, no CLI, no credentials, no Genesys org. Each run gets a fresh event
+loop, fresh config and fresh mocks, so runs never leak state into each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.settings import NAMESPACE, Settings, load_from_pulumi
+from components.stack import build
+from components.stack_file import StackConfig
+
+# Outputs the provider computes, keyed by type token; the mocks return them as the provider would.
+_COMPUTED: dict[str, dict[str, str]] = {
+    "genesyscloud:index/oauthClient:OauthClient": {
+        "clientId": "{name}-client-id",
+        "integrationCredentialId": "{name}-credential-id",
+    },
+    "genesyscloud:index/webdeploymentsConfiguration:WebdeploymentsConfiguration": {"version": "1", "status": "Active"},
+    "genesyscloud:index/webdeploymentsDeployment:WebdeploymentsDeployment": {"status": "Active"},
+    "genesyscloud:index/flow:Flow": {"fileContentHash": "{name}-file-hash"},
+}
+
+
+def is_secret_value(value: Any) -> bool:
+    """Whether a value recorded by the mocks is a Pulumi secret."""
+    return isinstance(value, dict) and value.get(_special_sig_key) == _special_secret_sig
+
+
+def reveal(value: Any) -> Any:
+    """A recorded value with its secret wrappers removed (for assertions on the plain shape)."""
+    if is_secret_value(value):
+        return reveal(value["value"])
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+@dataclass
+class Declared:
+    """One resource the program registered, as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    """Inputs with secrets still wrapped (see is_secret_value)."""
+    protect: bool
+    version: str
+    plugin_download_url: str
+    package_ref: str
+    additional_secret_outputs: tuple[str, ...]
+
+
+@dataclass
+class Run:
+    """The outcome of running the program once."""
+
+    settings: Settings
+    resources: list[Declared]
+    outputs: dict[str, Any]
+    """Stack outputs, resolved."""
+    secret_outputs: frozenset[str]
+    """Names of stack outputs Pulumi would store as secrets."""
+    packages: list[dict[str, str]] = field(default_factory=list)
+    """Parameterized packages the program registered (terraform-provider route)."""
+
+    def of_type(self, token_suffix: str) -> list[Declared]:
+        return [r for r in self.resources if r.type.endswith(token_suffix)]
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
+        computed = {k: v.format(name=args.name) for k, v in _COMPUTED.get(args.typ, {}).items()}
+        return f"{args.name}-id", {**args.inputs, **computed}
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict:
+        if args.token.endswith("getAuthDivision:getAuthDivision"):
+            return {"id": f"division-{args.args['name']}", "name": args.args["name"]}
+        raise NotImplementedError(f"no mock for invoke {args.token}")
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[Declared] = []
+        self.packages: list[dict[str, str]] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            pulumi_mocks._ensure_event_loop()
+            from pulumi.runtime import rpc
+
+            self.declared.append(
+                Declared(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    parent=request.parent,
+                    provider=request.provider,
+                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    protect=request.protect,
+                    version=request.version,
+                    plugin_download_url=request.pluginDownloadURL,
+                    package_ref=request.packageRef,
+                    additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                )
+            )
+        return response
+
+    def RegisterPackage(self, request: Any) -> Any:
+        self.packages.append(
+            {
+                "name": request.name,
+                "version": request.version,
+                "download_url": request.download_url,
+                "package": request.parameterization.name,
+                "package_version": request.parameterization.version,
+                "value": request.parameterization.value.decode(),
+            }
+        )
+        return super().RegisterPackage(request)
+
+
+def run_program(stack: StackConfig, *, project: str = NAMESPACE, program=build) -> Run:
+    """Load the stack's settings the way the program does, run the program, record everything.
+
+    Raises SettingsError for invalid settings and BindingError for a resource declared with
+    properties the provider does not have, before anything would reach the engine.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        set_all_config(dict(stack.config), list(stack.secret_keys))
+        mocks = _Mocks()
+        monitor = _RecordingMonitor(mocks)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack.stack, preview=False, monitor=monitor)
+        settings = load_from_pulumi()
+        captured: dict[str, Any] = {}
+
+        async def resolve(outputs: dict[str, Any]) -> None:
+            for key, value in outputs.items():
+                output = pulumi.Output.from_input(value)
+                captured[key] = (await output.future(), await output.is_secret())
+
+        SETTINGS.rpc_manager.clear()
+        # Package references are cached per deployment; mocks do not reset them between runs.
+        SETTINGS.package_refs = {}
+        SETTINGS.base_providers_by_ref = {}
+        _sync_await(run_pulumi_func(lambda: resolve(program(settings))))
+        return Run(
+            settings=settings,
+            resources=monitor.declared,
+            outputs={k: v for k, (v, _) in captured.items()},
+            secret_outputs=frozenset(k for k, (_, secret) in captured.items() if secret),
+            packages=monitor.packages,
+        )
+    finally:
+        # Left open: Pulumi's worker threads may still hold it; closing here makes interpreter
+        # shutdown print noise. Each run gets its own loop anyway.
+        asyncio.set_event_loop(None)

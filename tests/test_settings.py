@@ -1,0 +1,193 @@
+"""Bad settings fail before deployment with one message per problem naming file, key and fix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.regions import regions
+from components.settings import SettingsError, parse_settings
+from components.stack_file import StackFileError, read_stack_file
+from tests.conftest import ROOT, stack_config
+
+NS = "genesys-messaging"
+
+
+def parse(config: dict[str, str], secret_keys: set[str]):
+    return parse_settings(config, secret_keys, project=NS, stack="staging", source="Pulumi.staging.yaml")
+
+
+def problems_for(changes: dict[str, object], drop: tuple[str, ...] = (), plain: tuple[str, ...] = ()) -> list:
+    """Validate the staging stack with some keys changed (objects given as Python values)."""
+    base = stack_config("staging")
+    config = dict(base.config)
+    for key, value in changes.items():
+        config[f"{NS}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    for key in drop:
+        config.pop(f"{NS}:{key}", None)
+    secret_keys = set(base.secret_keys) - {f"{NS}:{k}" for k in plain}
+    with pytest.raises(SettingsError) as caught:
+        parse(config, secret_keys)
+    return caught.value.problems
+
+
+def staging_object(key: str) -> dict:
+    return json.loads(stack_config("staging").config[f"{NS}:{key}"])
+
+
+def one(problems: list, key: str):
+    matching = [p for p in problems if p.key == key]
+    assert matching, f"no problem reported for {key}; got {[str(p) for p in problems]}"
+    assert all(p.source == "Pulumi.staging.yaml" for p in problems)
+    return matching[0]
+
+
+def test_committed_stacks_are_valid():
+    for stack in ("staging", "prod"):
+        base = stack_config(stack)
+        settings = parse_settings(base.config, set(base.secret_keys), project=NS, stack=stack, source=base.source)
+        assert settings.region.code == "eu-west-1"
+        assert settings.environment == stack
+
+
+def test_unknown_key_suggests_the_right_one():
+    problem = one(problems_for({"regoin": "eu-west-1"}), f"{NS}:regoin")
+    assert "did you mean 'region'" in problem.message
+    assert "regoin" in problem.fix
+
+
+def test_unknown_nested_key_suggests_the_right_one():
+    idp = staging_object("identityProvider") | {"discoveryUrl": "https://x/.well-known/openid-configuration"}
+    problem = one(problems_for({"identityProvider": idp}), f"{NS}:identityProvider.discoveryUrl")
+    assert "did you mean 'discoveryUri'" in problem.message
+
+
+def test_wrong_type():
+    problem = one(problems_for({"tokenValiditySeconds": "an hour"}), f"{NS}:tokenValiditySeconds")
+    assert "type integer" in problem.message
+    assert "300..172800" in problem.fix
+
+
+def test_region_not_in_table_lists_valid_ones():
+    problem = one(problems_for({"region": "eu-west-9"}), f"{NS}:region")
+    assert "eu-west-9" in problem.message
+    assert all(code in problem.fix for code in regions())
+
+
+@pytest.mark.parametrize(
+    ("domain", "kind"),
+    [
+        ("https://www.example.com", "has a scheme"),
+        ("www.example.com/chat", "has a path"),
+        ("localhost:3000", "is not a host name"),
+    ],
+)
+def test_domain_must_be_a_bare_host(domain, kind):
+    sites = staging_object("sites")
+    sites["www"]["domains"] = [domain]
+    problem = one(problems_for({"sites": sites}), f"{NS}:sites.www.domains[0]")
+    assert kind in problem.message
+    assert "bare host name" in problem.fix
+
+
+def test_http_url_is_refused():
+    crm = staging_object("crm") | {"baseUrl": "http://crm.example.com/api"}
+    problem = one(problems_for({"crm": crm}), f"{NS}:crm.baseUrl")
+    assert "https://" in problem.fix
+
+
+@pytest.mark.parametrize("seconds", [299, 172801, 38880000])
+def test_token_validity_out_of_range(seconds):
+    problem = one(problems_for({"tokenValiditySeconds": str(seconds)}), f"{NS}:tokenValiditySeconds")
+    assert str(seconds) in problem.message
+    assert "300..172800" in problem.fix
+
+
+def test_default_language_must_be_a_site_language():
+    sites = staging_object("sites")
+    sites["support"]["defaultLanguage"] = "fr"
+    problem = one(problems_for({"sites": sites}), f"{NS}:sites.support.defaultLanguage")
+    assert "'fr'" in problem.message
+    assert "sites.support.languages" in problem.fix
+
+
+def test_empty_sites():
+    problem = one(problems_for({"sites": {}}), f"{NS}:sites")
+    assert "empty" in problem.message
+    assert "pulumi config set" in problem.fix
+
+
+def test_plain_text_secret_is_refused_with_the_exact_command():
+    problems = problems_for({}, plain=("identityProvider",))
+    problem = one(problems, f"{NS}:identityProvider.clientSecret")
+    assert "plain text" in problem.message
+    assert problem.fix.startswith(f"pulumi config set --secret --path '{NS}:identityProvider.clientSecret'")
+
+
+def test_secret_value_never_appears_in_messages():
+    problems = problems_for({"region": "nowhere"}, plain=("crm",))
+    text = "\n".join(map(str, problems))
+    assert "sentinel-secret" not in text
+    assert f"{NS}:crm.password" in text
+
+
+def test_provider_region_contradicting_the_stack_region():
+    base = stack_config("staging")
+    config = {**base.config, "genesyscloud:awsRegion": "us-east-1"}
+    with pytest.raises(SettingsError) as caught:
+        parse(config, set(base.secret_keys))
+    problem = one(caught.value.problems, "genesyscloud:awsRegion")
+    assert "'us-east-1'" in problem.message and "'eu-west-1'" in problem.message
+    assert "pulumi config rm genesyscloud:awsRegion" in problem.fix
+
+
+def test_matching_provider_region_is_accepted():
+    base = stack_config("staging")
+    settings = parse({**base.config, "genesyscloud:awsRegion": "EU-WEST-1"}, set(base.secret_keys))
+    assert settings.region.code == "eu-west-1"
+
+
+def test_missing_required_object():
+    problem = one(problems_for({}, drop=("routing",)), f"{NS}:routing")
+    assert "required" in problem.message
+    assert "queue" in problem.fix.lower()
+
+
+def test_environment_must_be_staging_or_prod():
+    problem = one(problems_for({"environment": "production"}), f"{NS}:environment")
+    assert "'production'" in problem.message
+    assert "staging" in problem.fix and "prod" in problem.fix
+
+
+def test_discovery_uri_must_be_an_https_discovery_document():
+    idp = staging_object("identityProvider") | {"discoveryUri": "https://login.example.com/authorize"}
+    problem = one(problems_for({"identityProvider": idp}), f"{NS}:identityProvider.discoveryUri")
+    assert "/.well-known/openid-configuration" in problem.fix
+
+
+def test_all_problems_are_collected_not_only_the_first():
+    problems = problems_for({"region": "mars-1", "environment": "dev", "tokenValiditySeconds": "5"})
+    keys = {p.key for p in problems}
+    assert {f"{NS}:region", f"{NS}:environment", f"{NS}:tokenValiditySeconds"} <= keys
+
+
+def test_foreign_namespace_key_is_refused():
+    base = stack_config("staging")
+    with pytest.raises(SettingsError) as caught:
+        parse({**base.config, "genesys-messagin:region": "eu-west-1"}, set(base.secret_keys))
+    assert one(caught.value.problems, "genesys-messagin:region").fix.startswith("remove it")
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    broken = tmp_path / "Pulumi.broken.yaml"
+    broken.write_text("config:\n  genesys-messaging:region: eu-west-1\n  genesys-messaging:sites: [unclosed\n")
+    with pytest.raises(StackFileError) as caught:
+        read_stack_file(broken)
+    assert "Pulumi.broken.yaml" in str(caught.value)
+    assert "line 4" in str(caught.value) or "line 3" in str(caught.value)
+
+
+def test_missing_stack_file_is_a_clear_error():
+    with pytest.raises(StackFileError, match="cannot read the stack file"):
+        read_stack_file(ROOT / "Pulumi.nosuchstack.yaml")
