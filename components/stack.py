@@ -6,15 +6,25 @@ from typing import Any
 
 import pulumi
 
+from components import naming
 from components.access import Access, AccessArgs
 from components.access_data import access_spec
+from components.crm import Crm
+from components.data_actions import DataActionIntegration
+from components.flow_template import FLOWS_DIR, FlowReferences
+from components.inbound_flow import InboundMessageFlow
+from components.messaging_queue import MessagingQueue
+from components.messenger_identity import MessengerIdentity
 from components.provider_binding import Provider, division_id
 from components.settings import Settings
+from components.web_messaging import WebMessaging
+
+CONTACT_LOOKUP_CLIENT = "contact-lookup"
 
 
 def build(settings: Settings) -> dict[str, Any]:
     """Declare every resource of the stack; return the stack outputs."""
-    region = settings.region
+    region, prefix, protect = settings.region, settings.name_prefix, settings.is_prod
     # The only provider: region from the settings, credentials from the provider's environment
     # variables. Stack files disable the default provider, so nothing can fall back to ambient config.
     provider = Provider("genesyscloud", aws_region=region.code)
@@ -25,17 +35,98 @@ def build(settings: Settings) -> dict[str, Any]:
         "access",
         AccessArgs(
             spec=access_spec(),
-            name_prefix=settings.name_prefix,
+            name_prefix=prefix,
             division_id=division,
             token_validity_seconds=settings.token_validity_seconds,
-            protect=settings.is_prod,
+            protect=protect,
         ),
         genesys,
     )
+    contacts = DataActionIntegration(
+        "contacts",
+        {
+            "integration_name": prefix + naming.CONTACTS_INTEGRATION_NAME,
+            "integration_type": "purecloud-data-actions",
+            "credential_slot": "pureCloudOAuthClient",
+            "credential_id": access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
+            "actions": {naming.CONTACT_LOOKUP_ACTION_NAME: "contact_lookup.yaml"},
+        },
+        genesys,
+    )
+    crm = Crm("crm", {"crm": settings.crm, "name_prefix": prefix}, genesys)
+    queue = MessagingQueue(
+        "routing",
+        {"queue_name": naming.queue_name(settings), "division_id": division, "protect": protect},
+        genesys,
+    )
+    contacts_category = prefix + naming.CONTACTS_INTEGRATION_NAME
+    flow = InboundMessageFlow(
+        "inbound-flow",
+        {
+            "template": FLOWS_DIR / "inbound_message.yaml",
+            "substitutions": {
+                "flow_name": naming.flow_name(settings),
+                "division": settings.division,
+                "queue_name": queue.queue_name,
+                "crm_category": crm.integration_name,
+                "crm_action": crm.lookup_action_name,
+                "contacts_category": contacts_category,
+                "contacts_action": naming.CONTACT_LOOKUP_ACTION_NAME,
+            },
+            "references": FlowReferences(
+                queue_names=frozenset({queue.queue_name}),
+                data_actions=frozenset(
+                    {
+                        (crm.integration_name, crm.lookup_action_name),
+                        (contacts_category, naming.CONTACT_LOOKUP_ACTION_NAME),
+                    }
+                ),
+            ),
+            "protect": protect,
+        },
+        # Architect resolves the queue and data actions by name when it publishes: they must exist first.
+        pulumi.ResourceOptions(providers=[provider], depends_on=[queue, crm, contacts]),
+    )
+    identity = MessengerIdentity(
+        "identity",
+        {
+            "identity_provider": settings.identity_provider,
+            "integration_type": settings.oidc_integration_type,
+            "name_prefix": prefix,
+        },
+        genesys,
+    )
+    sites = {
+        site.key: WebMessaging(
+            f"site-{site.key}",
+            {
+                "site": site,
+                "configuration_name": naming.configuration_name(settings, site.key),
+                "deployment_name": naming.deployment_name(settings, site.key),
+                "flow_id": flow.flow_id,
+                "auth_integration_id": identity.integration_id,
+                "allow_session_upgrade": settings.identity_provider.allow_session_upgrade,
+                "protect": protect,
+            },
+            genesys,
+        )
+        for site in settings.sites
+    }
+
     return {
         "region": region.code,
+        "messengerEnvironment": region.messenger_environment,
+        "messengerScriptUrl": region.messenger_script_url,
         "apiUrl": region.api_url,
         "loginUrl": region.login_url,
-        "messengerEnvironment": region.messenger_environment,
+        "websocketUrl": region.websocket_url,
+        "flowId": flow.flow_id,
+        "queueId": queue.queue_id,
         "oauthClientIds": access.client_ids,
+        "deploymentIds": {key: site.deployment_id for key, site in sites.items()},
+        # Exactly the Messenger snippet's init options, per site, for the React widget.
+        "widgetConfig": {
+            key: {"environment": region.messenger_environment, "deploymentId": site.deployment_id}
+            for key, site in sites.items()
+        },
     }

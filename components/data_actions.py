@@ -1,0 +1,115 @@
+"""DataActionIntegration: a data-actions integration, its credential and its actions from data files."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import NotRequired, TypedDict
+
+import pulumi
+import yaml
+
+from components.provider_binding import Integration, IntegrationAction, IntegrationCredential
+from components.settings import SecretText
+
+ACTIONS_DIR = Path(__file__).with_name("data_actions")
+
+
+@cache
+def action_spec(file_name: str) -> dict:
+    """A data action definition (components/data_actions/<file>.yaml), read once."""
+    return yaml.safe_load((ACTIONS_DIR / file_name).read_text())
+
+
+def substitute(template: str, substitutions: dict[str, str]) -> str:
+    for key, value in substitutions.items():
+        template = template.replace("{{" + key + "}}", value)
+    if "{{" in template:
+        raise ValueError(f"unsubstituted placeholder in data action template: {template}")
+    return template
+
+
+class BasicAuth(TypedDict):
+    username: str
+    password: SecretText
+
+
+class DataActionIntegrationArgs(TypedDict):
+    integration_name: str
+    """Integration name; Architect's callData uses it as the action category."""
+    integration_type: str
+    """`custom-rest-actions` (third-party REST) or `purecloud-data-actions` (the Genesys API)."""
+    credential_slot: str
+    """The integration's credentials key: `basicAuth` or `pureCloudOAuthClient`."""
+    credential_id: NotRequired[pulumi.Input[str]]
+    """An existing credential (e.g. the one an OAuth client created); or give basic_auth."""
+    basic_auth: NotRequired[BasicAuth]
+    """User and password to store in a new basicAuth credential (password stays secret)."""
+    actions: dict[str, str]
+    """Action name -> definition file in components/data_actions/."""
+    substitutions: NotRequired[dict[str, str]]
+    """Values for {{placeholders}} in the definitions' URL templates."""
+
+
+class DataActionIntegration(pulumi.ComponentResource):
+    integration_id: pulumi.Output[str]
+    """Id of the integration."""
+    action_ids: dict[str, pulumi.Output[str]]
+    """Id of each action, by action name."""
+
+    def __init__(self, name: str, args: DataActionIntegrationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if ("credential_id" in args) == ("basic_auth" in args):
+            raise ValueError(f"{name}: give exactly one of credential_id and basic_auth")
+        super().__init__("genesys-messaging:index:DataActionIntegration", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        integration_name = args["integration_name"]
+
+        credential_id = args.get("credential_id")
+        if "basic_auth" in args:
+            auth = args["basic_auth"]
+            credential_id = IntegrationCredential(
+                f"{name}-credential",
+                child,
+                name=integration_name,
+                credential_type_name="basicAuth",
+                fields=pulumi.Output.secret({"userName": auth["username"], "password": auth["password"].reveal()}),
+            ).id
+
+        integration = Integration(
+            f"{name}-integration",
+            child,
+            integration_type=args["integration_type"],
+            # The provider defaults intended_state to DISABLED; a disabled integration's actions fail.
+            intended_state="ENABLED",
+            config={"name": integration_name, "credentials": {args["credential_slot"]: credential_id}},
+        )
+        self.integration_id = integration.id
+
+        self.action_ids = {}
+        for action_name, file_name in args["actions"].items():
+            spec = action_spec(file_name)
+            request, response = spec["request"], spec["response"]
+            self.action_ids[action_name] = IntegrationAction(
+                f"{name}-action-{Path(file_name).stem.replace('_', '-')}",
+                pulumi.ResourceOptions(parent=self, depends_on=[integration]),
+                name=action_name,
+                # Architect's callData addresses actions by category and name; category = integration name.
+                category=integration_name,
+                integration_id=integration.id,
+                contract_input=json.dumps(spec["contract"]["input"], sort_keys=True),
+                contract_output=json.dumps(spec["contract"]["output"], sort_keys=True),
+                config_timeout_seconds=spec["timeoutSeconds"],
+                config_request={
+                    "request_type": request["type"],
+                    "request_url_template": substitute(request["urlTemplate"], args.get("substitutions", {})),
+                    "headers": request.get("headers"),
+                },
+                config_response={
+                    "translation_map": response["translationMap"],
+                    "translation_map_defaults": response.get("translationMapDefaults"),
+                    "success_template": response["successTemplate"],
+                },
+            ).id
+
+        self.register_outputs({"integration_id": self.integration_id, "action_ids": self.action_ids})

@@ -1,0 +1,48 @@
+"""InboundMessageFlow: the Architect flow every web message enters, published from flows/ YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypedDict
+
+import pulumi
+
+from components.flow_template import FlowReferences, render, validate
+from components.provider_binding import Flow
+from components.settings import PROJECT_ROOT
+
+
+class InboundMessageFlowArgs(TypedDict):
+    template: Path
+    """The flow's YAML template under flows/."""
+    substitutions: dict[str, str]
+    """Value of every {{placeholder}} in the template."""
+    references: FlowReferences
+    """The queue and data actions the flow may point at (this stack's)."""
+    protect: bool
+    """Protect against deletion (prod)."""
+
+
+class InboundMessageFlow(pulumi.ComponentResource):
+    flow_id: pulumi.Output[str]
+    """Id of the published flow (the deployments' flow_id)."""
+    content_hash: str
+    """SHA-256 of the rendered YAML; any change to the file or a substitution re-publishes."""
+
+    def __init__(self, name: str, args: InboundMessageFlowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        rendered = render(args["template"], args["substitutions"])
+        validate(rendered, args["references"])
+        super().__init__("genesys-messaging:index:InboundMessageFlow", name, None, opts)
+        self.content_hash = rendered.content_hash
+        flow = Flow(
+            f"{name}-flow",
+            pulumi.ResourceOptions(parent=self, protect=args["protect"]),
+            # Relative to the project root, where the provider reads it during preview and up; the
+            # provider applies the same substitutions validated above before uploading.
+            filepath=str(args["template"].resolve().relative_to(PROJECT_ROOT)),
+            substitutions=args["substitutions"],
+            # The provider hashes only the raw file; this hash also moves when a substitution does.
+            update_trigger_hash=self.content_hash,
+        )
+        self.flow_id = flow.id
+        self.register_outputs({"flow_id": self.flow_id, "content_hash": self.content_hash})

@@ -1,0 +1,72 @@
+"""MessengerIdentity: the OpenID Connect integration authenticated web messaging signs customers in with."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import TypedDict
+
+import pulumi
+import yaml
+
+from components.naming import OIDC_INTEGRATION_NAME
+from components.provider_binding import Integration, IntegrationCredential
+from components.settings import IdentityProvider
+
+_SPEC_FILE = Path(__file__).with_name("oidc_integration.yaml")
+
+
+@cache
+def oidc_integration_spec() -> dict:
+    """Property keys and credential shape of the OIDC Messenger integration (unverified; see the file)."""
+    return yaml.safe_load(_SPEC_FILE.read_text())
+
+
+class MessengerIdentityArgs(TypedDict):
+    identity_provider: IdentityProvider
+    """Discovery URI and the IdP client Genesys uses (secret stays secret)."""
+    integration_type: str
+    """Type id of "OpenID Connect Messenger Configuration" (stack setting oidcIntegrationType)."""
+    name_prefix: str
+    """Prefix of every Genesys object name."""
+
+
+class MessengerIdentity(pulumi.ComponentResource):
+    integration_id: pulumi.Output[str]
+    """Id of the integration that Messenger configurations authenticate through."""
+
+    def __init__(self, name: str, args: MessengerIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        idp = args["identity_provider"]
+        if not idp.discovery_uri.startswith("https://"):
+            raise ValueError(f"{name}: the discovery URI must be https, got {idp.discovery_uri!r}")
+        super().__init__("genesys-messaging:index:MessengerIdentity", name, None, opts)
+        spec = oidc_integration_spec()
+        integration_name = f"{args['name_prefix']}{OIDC_INTEGRATION_NAME}"
+        values = {
+            "client_id": idp.client_id,
+            "client_secret": idp.client_secret.reveal(),
+            "discovery_uri": idp.discovery_uri,
+        }
+
+        credential = IntegrationCredential(
+            f"{name}-credential",
+            pulumi.ResourceOptions(parent=self),
+            name=integration_name,
+            credential_type_name=spec["credential"]["type"],
+            # The whole map is secret: it carries the IdP client secret.
+            fields=pulumi.Output.secret({key: values[attr] for key, attr in spec["credential"]["fields"].items()}),
+        )
+        integration = Integration(
+            f"{name}-integration",
+            pulumi.ResourceOptions(parent=self),
+            integration_type=args["integration_type"],
+            intended_state="ENABLED",
+            config={
+                "name": integration_name,
+                "properties": json.dumps({key: values[attr] for key, attr in spec["properties"].items()}),
+                "credentials": {spec["credential"]["slot"]: credential.id},
+            },
+        )
+        self.integration_id = integration.id
+        self.register_outputs({"integration_id": self.integration_id})

@@ -1,0 +1,72 @@
+"""WebMessaging: one site's Messenger configuration and deployment for the custom headless widget."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import pulumi
+
+from components.provider_binding import WebdeploymentsConfiguration, WebdeploymentsDeployment
+from components.settings import Site
+
+
+class WebMessagingArgs(TypedDict):
+    site: Site
+    """Domains and languages of the site."""
+    configuration_name: str
+    """Name of the Messenger configuration."""
+    deployment_name: str
+    """Name of the Messenger deployment."""
+    flow_id: pulumi.Input[str]
+    """The inbound message flow conversations enter."""
+    auth_integration_id: pulumi.Input[str]
+    """The OpenID Connect Messenger integration customers sign in through."""
+    allow_session_upgrade: bool
+    """Let an anonymous conversation continue once the customer signs in."""
+    protect: bool
+    """Protect the deployment against deletion (prod)."""
+
+
+class WebMessaging(pulumi.ComponentResource):
+    configuration_id: pulumi.Output[str]
+    """Id of the Messenger configuration."""
+    deployment_id: pulumi.Output[str]
+    """Id of the deployment: the widget's `deploymentId`."""
+
+    def __init__(self, name: str, args: WebMessagingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        site = args["site"]
+        if not site.domains:
+            raise ValueError(f"{name}: a deployment needs an explicit domain allow-list")
+        super().__init__("genesys-messaging:index:WebMessaging", name, None, opts)
+
+        configuration = WebdeploymentsConfiguration(
+            f"{name}-configuration",
+            pulumi.ResourceOptions(parent=self),
+            name=args["configuration_name"],
+            description=f"Headless, authenticated Messenger for {', '.join(site.domains)}",
+            languages=list(site.languages),
+            default_language=site.default_language,
+            # The custom React widget draws its own UI over the Messenger SDK.
+            headless_mode_enabled=True,
+            messenger={"enabled": True},
+            # Customers must sign in before they can message; identity comes from the IdP, not the browser.
+            authentication_settings={
+                "enabled": True,
+                "integration_id": args["auth_integration_id"],
+                "allow_session_upgrade": args["allow_session_upgrade"],
+            },
+        )
+        # Every configuration change publishes a new version; the deployment follows it.
+        deployment = WebdeploymentsDeployment(
+            f"{name}-deployment",
+            pulumi.ResourceOptions(parent=self, protect=args["protect"]),
+            name=args["deployment_name"],
+            description=f"Web messaging for {', '.join(site.domains)}",
+            allow_all_domains=False,
+            allowed_domains=list(site.domains),
+            flow_id=args["flow_id"],
+            configuration={"id": configuration.id, "version": configuration.version},
+        )
+        self.configuration_id = configuration.id
+        self.deployment_id = deployment.id
+        self.register_outputs({"configuration_id": self.configuration_id, "deployment_id": self.deployment_id})

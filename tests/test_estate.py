@@ -1,0 +1,160 @@
+"""The messaging estate per stack: deployments, configurations, identity, CRM lookup, queue, outputs."""
+
+from __future__ import annotations
+
+import json
+
+from components.regions import region_for_host
+from preflight.inprocess import is_secret_value, reveal
+
+NS = "genesys-messaging"
+
+
+def by_id(run, suffix):
+    return {f"{r.name}-id": r for r in run.of_type(suffix)}
+
+
+def test_one_configuration_and_deployment_per_site(run):
+    sites = {s.key for s in run.settings.sites}
+    assert len(run.of_type(":WebdeploymentsConfiguration")) == len(sites)
+    assert len(run.of_type(":WebdeploymentsDeployment")) == len(sites)
+    assert set(run.outputs["deploymentIds"]) == sites
+
+
+def test_deployment_domains_equal_the_site_and_never_allow_all(run):
+    sites = {s.key: s for s in run.settings.sites}
+    for deployment in run.of_type(":WebdeploymentsDeployment"):
+        site = sites[deployment.name.removeprefix("site-").removesuffix("-deployment")]
+        assert deployment.inputs["allowedDomains"] == list(site.domains), deployment.urn
+        assert deployment.inputs["allowAllDomains"] is False, deployment.urn
+
+
+def test_configurations_are_headless_and_authenticated_through_the_oidc_integration(run):
+    integrations = by_id(run, ":Integration")
+    for configuration in run.of_type(":WebdeploymentsConfiguration"):
+        inputs = configuration.inputs
+        assert inputs["headlessModeEnabled"] is True, configuration.urn
+        auth = inputs["authenticationSettings"]
+        assert auth["enabled"] is True, configuration.urn
+        assert auth["allowSessionUpgrade"] == run.settings.identity_provider.allow_session_upgrade
+        integration = integrations[auth["integrationId"]]
+        assert integration.inputs["integrationType"] == run.settings.oidc_integration_type, configuration.urn
+
+
+def test_configuration_languages_come_from_the_site(run):
+    sites = {s.key: s for s in run.settings.sites}
+    for configuration in run.of_type(":WebdeploymentsConfiguration"):
+        site = sites[configuration.name.removeprefix("site-").removesuffix("-configuration")]
+        assert configuration.inputs["languages"] == list(site.languages)
+        assert configuration.inputs["defaultLanguage"] == site.default_language
+
+
+def test_deployments_reference_this_stacks_flow_and_configuration(run):
+    (flow,) = run.of_type(":Flow")
+    configurations = by_id(run, ":WebdeploymentsConfiguration")
+    for deployment in run.of_type(":WebdeploymentsDeployment"):
+        assert deployment.inputs["flowId"] == f"{flow.name}-id", deployment.urn
+        referenced = configurations[deployment.inputs["configuration"]["id"]]
+        assert referenced.parent == deployment.parent, f"{deployment.urn} uses another site's configuration"
+        assert deployment.inputs["configuration"]["version"], deployment.urn
+
+
+def test_oidc_integration_is_enabled_with_discovery_uri_and_secret_credential(run):
+    (identity,) = [i for i in run.of_type(":Integration") if i.name.startswith("identity-")]
+    assert identity.inputs["intendedState"] == "ENABLED"
+    properties = json.loads(identity.inputs["config"]["properties"])
+    assert properties["discoveryUri"] == run.settings.identity_provider.discovery_uri
+    credential_ids = set(identity.inputs["config"]["credentials"].values())
+    (credential,) = [c for c in run.of_type(":IntegrationCredential") if f"{c.name}-id" in credential_ids]
+    assert is_secret_value(credential.inputs["fields"]), f"{credential.urn}: IdP credential fields not secret"
+    assert reveal(credential.inputs["fields"])["clientSecret"].startswith("sentinel-secret-")
+
+
+def test_crm_data_action_is_https_on_the_crm_base_and_enabled(run):
+    (action,) = [a for a in run.of_type(":IntegrationAction") if a.name.startswith("crm-")]
+    url = action.inputs["configRequest"]["requestUrlTemplate"]
+    assert url.startswith(run.settings.crm.base_url.rstrip("/") + "/"), url
+    assert url.startswith("https://")
+    contract = json.loads(action.inputs["contractInput"])
+    assert contract["required"] == ["externalId"]
+    integrations = by_id(run, ":Integration")
+    integration = integrations[action.inputs["integrationId"]]
+    assert integration.inputs["integrationType"] == "custom-rest-actions"
+    assert integration.inputs["intendedState"] == "ENABLED"
+    assert action.inputs["category"] == integration.inputs["config"]["name"]
+
+
+def test_crm_credential_password_is_secret(run):
+    (credential,) = [c for c in run.of_type(":IntegrationCredential") if c.name.startswith("crm-")]
+    assert credential.inputs["credentialTypeName"] == "basicAuth"
+    assert is_secret_value(credential.inputs["fields"]), credential.urn
+    assert reveal(credential.inputs["fields"])["userName"] == run.settings.crm.username
+
+
+def test_contact_lookup_runs_as_the_least_privilege_client(run):
+    (integration,) = [i for i in run.of_type(":Integration") if i.name.startswith("contacts-")]
+    assert integration.inputs["integrationType"] == "purecloud-data-actions"
+    (client,) = run.of_type(":OauthClient")
+    credential = integration.inputs["config"]["credentials"]["pureCloudOAuthClient"]
+    assert credential == f"{client.name}-credential-id"
+    (action,) = [a for a in run.of_type(":IntegrationAction") if a.name.startswith("contacts-")]
+    # A relative path: the integration calls the org's own API, so no host can point at another region.
+    assert action.inputs["configRequest"]["requestUrlTemplate"].startswith("/api/v2/externalcontacts/")
+
+
+def test_external_source_links_to_the_crm_record(run):
+    (source,) = run.of_type(":ExternalcontactsExternalSource")
+    assert source.inputs["linkConfiguration"]["uriTemplate"] == run.settings.crm.contact_url_template
+    assert source.inputs["active"] is True
+
+
+def test_queue_is_prefixed_and_in_the_stack_division(run):
+    (queue,) = run.of_type(":RoutingQueue")
+    assert queue.inputs["name"] == run.settings.name_prefix + run.settings.queue_name
+    assert queue.inputs["divisionId"] == f"division-{run.settings.division}"
+    assert queue.inputs["mediaSettingsMessage"]["alertingTimeoutSec"] >= 7
+
+
+def test_outputs_for_the_widget_match_the_region(run):
+    region, outputs = run.settings.region, run.outputs
+    assert outputs["region"] == region.code
+    assert outputs["messengerEnvironment"] == region.messenger_environment
+    for key, config in outputs["widgetConfig"].items():
+        assert config == {"environment": region.messenger_environment, "deploymentId": outputs["deploymentIds"][key]}
+    for name in ("messengerScriptUrl", "apiUrl", "loginUrl", "websocketUrl"):
+        host = outputs[name].split("://", 1)[1].split("/", 1)[0]
+        assert region_for_host(host) == region, f"{name}: {outputs[name]} is not in {region.code}"
+
+
+def test_no_output_and_no_plain_input_contains_a_secret(run):
+    assert "sentinel-secret" not in json.dumps(run.outputs)
+    assert not run.secret_outputs, "nothing the widget reads should need to be a secret"
+    for resource in run.resources:
+        plain = {k: v for k, v in resource.inputs.items() if not is_secret_value(v)}
+        assert "sentinel-secret" not in json.dumps(plain, default=str), f"{resource.urn} has a secret in plain text"
+
+
+def test_prod_protects_clients_deployments_flow_and_queue(run):
+    for suffix in (":OauthClient", ":WebdeploymentsDeployment", ":Flow", ":RoutingQueue"):
+        for resource in run.of_type(suffix):
+            assert resource.protect == run.settings.is_prod, resource.urn
+
+
+def test_three_sites_yield_three_configurations_and_deployments(run_with):
+    sites = {
+        key: {"domains": [f"{key}.example.com"], "languages": ["en-us"], "defaultLanguage": "en-us"}
+        for key in ("www", "support", "shop")
+    }
+    run = run_with("prod", {f"{NS}:sites": json.dumps(sites)})
+    assert len(run.of_type(":WebdeploymentsConfiguration")) == 3
+    deployments = run.of_type(":WebdeploymentsDeployment")
+    assert sorted(d.inputs["allowedDomains"][0] for d in deployments) == sorted(f"{k}.example.com" for k in sites)
+    assert set(run.outputs["widgetConfig"]) == set(sites)
+
+
+def test_region_change_moves_provider_hosts_and_environment(run_with):
+    run = run_with("staging", {f"{NS}:region": "eu-central-1"})
+    (provider,) = [r for r in run.resources if r.type == "pulumi:providers:genesyscloud"]
+    assert provider.inputs["awsRegion"] == "eu-central-1"
+    assert run.outputs["apiUrl"] == "https://api.mypurecloud.de"
+    assert {c["environment"] for c in run.outputs["widgetConfig"].values()} == {"prod-euc1"}

@@ -1,0 +1,140 @@
+"""The inbound message flow: rendered, validated and pointed at this stack's queue and data actions."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+import yaml
+
+from components.flow_template import FLOWS_DIR, FlowError, FlowReferences, render, validate
+
+TEMPLATE = FLOWS_DIR / "inbound_message.yaml"
+SUBSTITUTIONS = {
+    "flow_name": "stg-Inbound Web Messaging",
+    "division": "Home",
+    "queue_name": "stg-Web Messaging Support",
+    "crm_category": "stg-CRM Data Actions",
+    "crm_action": "Look up customer by external id",
+    "contacts_category": "stg-Genesys Cloud Data Actions",
+    "contacts_action": "Find external contact by external id",
+}
+REFERENCES = FlowReferences(
+    queue_names=frozenset({"stg-Web Messaging Support"}),
+    data_actions=frozenset(
+        {
+            ("stg-CRM Data Actions", "Look up customer by external id"),
+            ("stg-Genesys Cloud Data Actions", "Find external contact by external id"),
+        }
+    ),
+)
+
+
+def broken_copy(tmp_path, edit):
+    target = tmp_path / TEMPLATE.name
+    shutil.copy(TEMPLATE, target)
+    target.write_text(edit(target.read_text()))
+    return target
+
+
+def flow_errors(template, substitutions=SUBSTITUTIONS, references=REFERENCES) -> list[str]:
+    with pytest.raises(FlowError) as caught:
+        validate(render(template, substitutions), references)
+    assert caught.value.file == template.name
+    return caught.value.problems
+
+
+def test_committed_flow_renders_and_validates():
+    rendered = render(TEMPLATE, SUBSTITUTIONS)
+    validate(rendered, REFERENCES)
+    assert "{{" not in rendered.text.split("inboundShortMessage:", 1)[1]
+    flow = rendered.document["inboundShortMessage"]
+    assert flow["name"] == SUBSTITUTIONS["flow_name"]
+    assert flow["division"] == "Home"
+
+
+def test_every_lookup_outcome_still_reaches_the_transfer():
+    actions = render(TEMPLATE, SUBSTITUTIONS).document["inboundShortMessage"]["states"][0]["state"]["actions"]
+    kinds = [next(iter(action)) for action in actions]
+    # The transfer sits after the lookups at the state's top level, so every branch falls through to it.
+    assert kinds[-2:] == ["transferToAcd", "disconnect"], kinds
+    text = yaml.safe_dump(actions)
+    assert text.count("timeout:\n") >= 2 and text.count("failure:\n") >= 2
+
+
+def test_flow_uses_the_authenticated_identity_first():
+    text = TEMPLATE.read_text()
+    assert "Message.IsAuthenticated" in text
+    assert "senderAddressInfo.addressDisplayable" in text
+
+
+def test_missing_state_fails_with_its_path(tmp_path):
+    template = broken_copy(tmp_path, lambda t: t.replace("refId: Identify and route_10", "refId: Somewhere else_10"))
+    problems = flow_errors(template)
+    assert any(p.startswith("inboundShortMessage.startUpRef:") for p in problems), problems
+
+
+def test_state_without_actions_fails_with_its_path(tmp_path):
+    template = broken_copy(
+        tmp_path,
+        lambda t: t.replace(
+            "        actions:\n          - getParticipantData:", "        acts:\n          - getParticipantData:", 1
+        ),
+    )
+    problems = flow_errors(template)
+    assert any(p.startswith("inboundShortMessage.states[0].state") for p in problems), problems
+
+
+def test_unsubstituted_placeholder_fails(tmp_path):
+    substitutions = {k: v for k, v in SUBSTITUTIONS.items() if k != "queue_name"}
+    problems = flow_errors(TEMPLATE, substitutions)
+    assert problems == ["placeholder {{queue_name}} has no substitution"]
+
+
+def test_unused_substitution_fails():
+    problems = flow_errors(TEMPLATE, {**SUBSTITUTIONS, "queue_id": "x"})
+    assert problems == ["substitution 'queue_id' is not used by the template"]
+
+
+def test_wrong_flow_type_fails(tmp_path):
+    template = broken_copy(tmp_path, lambda t: t.replace("inboundShortMessage:\n", "inboundCall:\n", 1))
+    problems = flow_errors(template)
+    assert problems[0].startswith("(top): wrong flow type"), problems
+
+
+def test_unknown_queue_fails_with_its_path():
+    problems = flow_errors(TEMPLATE, {**SUBSTITUTIONS, "queue_name": "Some Other Queue"})
+    assert any(".transferToAcd.targetQueue: queue 'Some Other Queue'" in p for p in problems), problems
+
+
+def test_undeclared_data_action_fails_with_its_path():
+    problems = flow_errors(TEMPLATE, {**SUBSTITUTIONS, "crm_action": "Delete customer"})
+    assert any(".callData.category: data action" in p and "Delete customer" in p for p in problems), problems
+
+
+def test_unquoted_yes_key_is_caught(tmp_path):
+    # PyYAML reads an unquoted yes: as True, which Architect would not accept as the decision branch.
+    template = broken_copy(tmp_path, lambda t: t.replace('"yes":', "yes:", 1))
+    problems = flow_errors(template)
+    assert any("decision" in p for p in problems), problems
+
+
+def test_content_hash_follows_substitutions():
+    first = render(TEMPLATE, SUBSTITUTIONS)
+    second = render(TEMPLATE, {**SUBSTITUTIONS, "division": "Support"})
+    assert first.content_hash == hashlib.sha256(first.text.encode()).hexdigest()
+    assert first.content_hash != second.content_hash
+
+
+def test_flow_resource_gets_template_substitutions_and_hash(run):
+    (flow,) = run.of_type(":Flow")
+    assert flow.inputs["filepath"] == "flows/inbound_message.yaml"
+    substitutions = flow.inputs["substitutions"]
+    rendered = render(TEMPLATE, substitutions)
+    assert flow.inputs["updateTriggerHash"] == rendered.content_hash
+    (queue,) = run.of_type(":RoutingQueue")
+    assert substitutions["queue_name"] == queue.inputs["name"]
+    actions = {(a.inputs["category"], a.inputs["name"]) for a in run.of_type(":IntegrationAction")}
+    assert (substitutions["crm_category"], substitutions["crm_action"]) in actions
+    assert (substitutions["contacts_category"], substitutions["contacts_action"]) in actions
