@@ -1,0 +1,248 @@
+"""python -m preflight plan: what a stack will declare, and every policy rule over it, offline.
+
+Runs the real program in-process under Pulumi's mocks with the stack's config (no CLI, no
+credentials, no org). Encrypted values stay opaque and no secret is ever printed.
+Exit codes: 0 clean, 1 a mandatory violation or invalid settings, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from components.flow_template import FlowError
+from components.provider_binding import BindingError
+from components.settings import PROJECT_ROOT, SettingsError
+from components.stack_file import StackFileError, read_stack_file
+from preflight.inprocess import Declared, Run, is_secret_value, run_program
+
+OK, PROBLEM, USAGE = 0, 1, 2
+KEY_INPUTS_FILE = Path(__file__).with_name("key_inputs.json")
+SECRET_SHOWN_AS = "[secret]"
+
+
+@cache
+def key_inputs() -> dict[str, list[str]]:
+    """The inputs a reviewer needs to see, per resource type (data file)."""
+    return json.loads(KEY_INPUTS_FILE.read_text())
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret replaced by a marker, for display."""
+    if is_secret_value(value):
+        return SECRET_SHOWN_AS
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def short_type(token: str) -> str:
+    """`genesyscloud:index/oauthClient:OauthClient` -> `OauthClient`."""
+    return token.rsplit(":", 1)[-1]
+
+
+def component_of(resource: Declared) -> str:
+    """The logical name of the component a resource belongs to ('' for the stack itself)."""
+    return resource.parent.rsplit("::", 1)[-1] if "genesys-messaging:index:" in resource.parent else ""
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    type: str
+    name: str
+    component: str
+    key_inputs: dict[str, Any]
+    protect: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    source: str
+    region: str
+    environment: str
+    resources: list[PlannedResource]
+    violations: list[dict[str, str]]
+
+    @property
+    def mandatory(self) -> list[dict[str, str]]:
+        return [v for v in self.violations if v["level"] == "mandatory"]
+
+
+def policy_violations(run: Run) -> list[dict[str, str]]:
+    """Every policy rule over the declared resources; the same rules the policy pack enforces."""
+    from policy.rules import evaluate
+
+    resources = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "props": r.inputs,
+            "provider": r.provider,
+            "protect": r.protect,
+            "parent": r.parent,
+        }
+        for r in run.resources
+    ]
+    context = {"region": run.settings.region.code, "environment": run.settings.environment}
+    return [
+        {"rule": v.rule_id, "level": v.level, "resource": v.urn.rsplit("::", 1)[-1], "message": v.message, "fix": v.fix}
+        for v in evaluate(resources, context)
+    ]
+
+
+def make_plan(run: Run) -> Plan:
+    resources = []
+    for r in run.resources:
+        wanted = key_inputs().get(short_type(r.type), [])
+        shown = {key: redact(r.inputs[key]) for key in wanted if r.inputs.get(key) is not None}
+        resources.append(PlannedResource(short_type(r.type), r.name, component_of(r), shown, r.protect))
+    settings = run.settings
+    return Plan(
+        settings.stack, settings.source, settings.region.code, settings.environment, resources, policy_violations(run)
+    )
+
+
+# --- formats ---------------------------------------------------------------------------------------
+
+
+def _compact(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "))
+
+
+def to_json(plan: Plan) -> str:
+    return json.dumps(
+        {
+            "stack": plan.stack,
+            "source": plan.source,
+            "region": plan.region,
+            "environment": plan.environment,
+            "summary": {
+                "resources": len(plan.resources),
+                "violations": len(plan.violations),
+                "mandatory": len(plan.mandatory),
+            },
+            "resources": [vars(r) for r in plan.resources],
+            "violations": plan.violations,
+        },
+        indent=2,
+    )
+
+
+def summary_line(plan: Plan) -> str:
+    verdict = (
+        "no policy violations"
+        if not plan.violations
+        else f"{len(plan.violations)} policy violation(s), {len(plan.mandatory)} mandatory"
+    )
+    return f"Stack `{plan.stack}` ({plan.environment}, {plan.region}): {len(plan.resources)} resources, {verdict}"
+
+
+def to_markdown(plan: Plan) -> str:
+    lines = [f"### Offline plan: {plan.stack}", "", summary_line(plan), ""]
+    if plan.violations:
+        lines += ["#### Policy violations", "", "| level | rule | resource | problem | fix |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {v['level']} | `{v['rule']}` | `{v['resource']}` | {_cell(v['message'])} | {_cell(v['fix'])} |"
+            for v in plan.violations
+        ]
+        lines.append("")
+    groups: dict[str, list[PlannedResource]] = {}
+    for r in plan.resources:
+        groups.setdefault(r.component or "(stack)", []).append(r)
+    lines += ["#### Resources", ""]
+    for component, members in groups.items():
+        lines += [
+            f"<details><summary><b>{component}</b> ({len(members)})</summary>",
+            "",
+            "| type | name | protect | key inputs |",
+            "|---|---|---|---|",
+        ]
+        for r in members:
+            inputs = _cell("; ".join(f"{k}={_compact(v)}" for k, v in r.key_inputs.items()))
+            lines.append(f"| {r.type} | `{r.name}` | {'yes' if r.protect else ''} | {inputs} |")
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def print_text(plan: Plan) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False, width=max(Console().width, 140))
+    console.print(summary_line(plan).replace("`", ""), markup=False)
+    resources = Table(title="Resources", show_lines=False)
+    for column in ("component", "type", "name", "protect", "key inputs"):
+        resources.add_column(column, overflow="fold")
+    for r in plan.resources:
+        inputs = "\n".join(f"{k}={_compact(v)}" for k, v in r.key_inputs.items())
+        resources.add_row(r.component, r.type, r.name, "yes" if r.protect else "", inputs)
+    console.print(resources)
+    if plan.violations:
+        violations = Table(title="Policy violations")
+        for column in ("level", "rule", "resource", "problem", "fix"):
+            violations.add_column(column, overflow="fold")
+        for v in plan.violations:
+            violations.add_row(v["level"], v["rule"], v["resource"], v["message"], v["fix"])
+        console.print(violations)
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml in the project root")
+    source.add_argument("--config-file", type=Path, help="any stack file, e.g. a candidate config")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+
+
+def stack_file_path(args: argparse.Namespace) -> Path:
+    if args.config_file:
+        return args.config_file
+    return PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
+
+
+def known_stacks() -> list[str]:
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in PROJECT_ROOT.glob("Pulumi.*.yaml"))
+
+
+def load_run(path: Path) -> Run | int:
+    """Run the program for a stack file, or print why not and return the exit code."""
+    if not path.exists():
+        print(f"error: {path.name}: no such stack file; known stacks: {', '.join(known_stacks())}", file=sys.stderr)
+        return USAGE
+    try:
+        return run_program(read_stack_file(path))
+    except StackFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USAGE
+    except (SettingsError, FlowError, BindingError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return PROBLEM
+
+
+def run(args: argparse.Namespace) -> int:
+    outcome = load_run(stack_file_path(args))
+    if isinstance(outcome, int):
+        return outcome
+    plan = make_plan(outcome)
+    if args.format == "json":
+        print(to_json(plan))
+    elif args.format == "markdown":
+        print(to_markdown(plan))
+    else:
+        print_text(plan)
+    return PROBLEM if plan.mandatory else OK
