@@ -15,7 +15,7 @@ def readme_config_rows() -> dict[str, list[str]]:
     for line in section.splitlines():
         match = re.match(r"^\| `([A-Za-z]+)` \|(.*)\|$", line)
         if match:
-            rows[match[1]] = [cell.strip() for cell in match[2].split("|")]
+            rows[match[1]] = [cell.strip() for cell in re.split(r"(?<!\\)\|", match[2])]
     return rows
 
 
