@@ -42,3 +42,20 @@ def run_with() -> Callable[..., Run]:
         return run_program(StackConfig(base.stack, base.source, config, base.secret_keys))
 
     return _run
+
+
+@pytest.fixture
+def pulumi_mocks():
+    """Fresh event loop and mocks for a test that declares components itself (@pulumi.runtime.test)."""
+    import asyncio
+
+    import pulumi
+
+    from preflight.inprocess import _Mocks, _RecordingMonitor
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    mocks = _Mocks()
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="genesys-messaging", stack="test", preview=False, monitor=monitor)
+    yield monitor
+    asyncio.set_event_loop(None)

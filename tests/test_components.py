@@ -1,0 +1,59 @@
+"""Components declared on their own, asserted through their outputs (@pulumi.runtime.test)."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from components.access import Access
+from components.access_data import access_spec
+from components.settings import Site
+from components.web_messaging import WebMessaging
+
+SITE = Site(key="www", domains=("www.example.com",), languages=("en-us",), default_language="en-us")
+
+
+def web_messaging_args(**changes):
+    return {
+        "site": SITE,
+        "configuration_name": "www messenger",
+        "deployment_name": "www",
+        "flow_id": "flow-1",
+        "auth_integration_id": "oidc-1",
+        "allow_session_upgrade": False,
+        "protect": False,
+    } | changes
+
+
+@pulumi.runtime.test
+def test_web_messaging_exposes_its_deployment_and_configuration(pulumi_mocks):
+    site = WebMessaging("site-www", web_messaging_args())
+
+    def check(args):
+        urn, deployment_id, configuration_id = args
+        assert deployment_id == "site-www-deployment-id", f"{urn}: {deployment_id}"
+        assert configuration_id == "site-www-configuration-id", f"{urn}: {configuration_id}"
+        children = [r for r in pulumi_mocks.declared if r.parent == urn]
+        assert {r.name for r in children} == {"site-www-configuration", "site-www-deployment"}, urn
+
+    return pulumi.Output.all(site.urn, site.deployment_id, site.configuration_id).apply(check)
+
+
+def test_web_messaging_refuses_a_site_without_domains(pulumi_mocks):
+    with pytest.raises(ValueError, match="explicit domain allow-list"):
+        WebMessaging("site-x", web_messaging_args(site=Site("x", (), ("en-us",), "en-us")))
+
+
+@pytest.mark.parametrize("seconds", [299, 172801])
+def test_access_refuses_token_lifetimes_outside_the_documented_range(pulumi_mocks, seconds):
+    with pytest.raises(ValueError, match=r"outside 300\.\.172800"):
+        Access(
+            "access",
+            {
+                "spec": access_spec(),
+                "name_prefix": "",
+                "division_id": "d",
+                "token_validity_seconds": seconds,
+                "protect": False,
+            },
+        )
