@@ -478,3 +478,29 @@ def test_policy_config_matches_the_stack_file(stack: str):
             "region": stack_config["genesys-messaging:region"],
             "environment": stack_config["genesys-messaging:environment"],
         }, f"config.{stack}.json {rule_id}: {values} disagrees with Pulumi.{stack}.yaml"
+
+
+def test_pack_analyzes_a_preview_resource_with_policy_config_and_unknowns():
+    # Drives pulumi-policy's own gRPC servicer (private API, pinned by policy/requirements.txt) the way the
+    # CLI does: Configure with policy/config.prod.json's values, then Analyze one resource with unknowns.
+    from pulumi.runtime.proto import analyzer_pb2
+    from pulumi_policy.policy import EnforcementLevel, _PolicyAnalyzerServicer
+
+    servicer = _PolicyAnalyzerServicer("genesys-messaging", "0.0.1", rules.policies(), EnforcementLevel.MANDATORY)
+    configure = analyzer_pb2.ConfigureAnalyzerRequest()
+    for rule_id, values in json.loads((ROOT / "policy" / "config.prod.json").read_text()).items():
+        configure.policyConfig[rule_id].properties.update(values)
+    servicer.Configure(configure, None)
+    urn = urn_of(rules.DEPLOYMENT, "www")
+    request = analyzer_pb2.AnalyzeRequest(type=rules.DEPLOYMENT, urn=urn, name="www")
+    request.properties.update({**DEPLOYMENT, "allowAllDomains": True, "flowId": UNKNOWN_STRING})
+    request.provider.type, request.provider.urn, request.provider.name = (
+        rules.PROVIDER_TYPE,
+        PROVIDER_URN,
+        "genesyscloud",
+    )
+    request.provider.properties.update({"awsRegion": "eu-west-1"})
+    diagnostics = servicer.Analyze(request, None).diagnostics
+    assert {d.policyName for d in diagnostics} == {"prod-deployment-allowed-domains", "prod-protected-resources"}, (
+        f"{urn}: {[(d.policyName, d.message) for d in diagnostics]}"
+    )
