@@ -1,0 +1,506 @@
+"""The policy rules as plain functions (pulumi-policy's own test style), evaluate(), the pack and its data."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi_policy
+import pytest
+import yaml
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from policy import rules
+from policy.rules import SECRET_SIG, SIG_KEY, evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+PROD = {"region": "eu-west-1", "environment": "prod"}
+STAGING = {"region": "eu-west-1", "environment": "staging"}
+PROVIDER_URN = "urn:pulumi:prod::genesys-messaging::pulumi:pulumi:Stack$pulumi:providers:genesyscloud::genesyscloud"
+PROVIDER = PolicyProviderResource(rules.PROVIDER_TYPE, {"awsRegion": "eu-west-1"}, PROVIDER_URN, "genesyscloud")
+
+
+def urn_of(type_: str, name: str) -> str:
+    return f"urn:pulumi:prod::genesys-messaging::pulumi:pulumi:Stack${type_}::{name}"
+
+
+def options(protect: bool = False) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def resource_args(
+    type_: str,
+    props: dict[str, Any],
+    *,
+    name: str = "r",
+    protect: bool = False,
+    provider: PolicyProviderResource | None = PROVIDER,
+    config: dict[str, Any] | None = None,
+) -> ResourceValidationArgs:
+    return ResourceValidationArgs(
+        type_, props, urn_of(type_, name), name, options(protect), provider, PROD if config is None else config
+    )
+
+
+def stack_resource(type_: str, props: dict[str, Any], name: str, **deps: list[PolicyResource]) -> PolicyResource:
+    return PolicyResource(type_, props, urn_of(type_, name), name, options(), PROVIDER, None, [], dict(deps))
+
+
+def violations(validator: Callable[..., None], args: Any) -> list[str]:
+    """Run a validator as the pack would, collecting what it reports."""
+    reported: list[str] = []
+    validator(args, lambda message, urn=None: reported.append(message))
+    return reported
+
+
+def passes(validator: Callable[..., None], args: Any) -> None:
+    found = violations(validator, args)
+    assert not found, f"{getattr(args, 'urn', 'stack')}: expected no violation, got {found}"
+
+
+def fails(validator: Callable[..., None], args: Any, *expected: str) -> list[str]:
+    found = violations(validator, args)
+    where = getattr(args, "urn", "stack")
+    assert found, f"{where}: expected a violation from {validator.__name__}, got none"
+    for text in expected:
+        assert any(text in message for message in found), f"{where}: no violation mentions {text!r}: {found}"
+    return found
+
+
+# --- 1. region-consistency -------------------------------------------------------------------------
+
+
+def test_provider_in_the_stack_region_passes():
+    passes(rules.region_consistency_validator, resource_args(rules.PROVIDER_TYPE, {"awsRegion": "eu-west-1"}))
+
+
+def test_provider_in_another_region_fails():
+    args = resource_args(rules.PROVIDER_TYPE, {"awsRegion": "us-east-1"}, provider=None)
+    fails(rules.region_consistency_validator, args, "us-east-1", "eu-west-1")
+
+
+def test_provider_with_an_unknown_region_code_fails():
+    args = resource_args(rules.PROVIDER_TYPE, {"awsRegion": "eu-west-9"}, provider=None, config={})
+    fails(rules.region_consistency_validator, args, "not a Genesys Cloud region code")
+
+
+def test_hosts_of_the_stack_region_and_global_hosts_pass():
+    props = {
+        "configRequest": {"requestUrlTemplate": "https://api.mypurecloud.ie/api/v2/externalcontacts/contacts"},
+        "description": "See help.mypurecloud.com/articles/create-an-oauth-client/",
+    }
+    passes(rules.region_consistency_validator, resource_args(rules.INTEGRATION_ACTION, props))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://login.mypurecloud.com/oauth/token",
+        "https://api.mypurecloud.com.au/api/v2/users",
+        "wss://webmessaging.usw2.pure.cloud/v1",
+        "https://api.euw9.pure.cloud/",
+    ],
+)
+def test_hosts_of_another_region_fail(url: str):
+    args = resource_args(rules.INTEGRATION_ACTION, {"configRequest": {"requestUrlTemplate": url}})
+    fails(rules.region_consistency_validator, args, "configRequest.requestUrlTemplate")
+
+
+def test_region_falls_back_to_the_provider_aws_region():
+    args = resource_args(rules.FLOW, {"substitutions": {"api": "https://api.mypurecloud.de"}}, config={})
+    fails(rules.region_consistency_validator, args, "eu-west-1", "mypurecloud.de")
+
+
+# --- 2, 3. OAuth clients ---------------------------------------------------------------------------
+
+CC_CLIENT = {"authorizedGrantType": "CLIENT-CREDENTIALS", "roles": [{"roleId": "role-id", "divisionId": "div"}]}
+
+
+def test_client_credentials_client_with_roles_passes():
+    passes(rules.oauth_client_grant_shape_validator, resource_args(rules.OAUTH_CLIENT, CC_CLIENT))
+
+
+def test_client_credentials_client_with_scopes_and_no_roles_fails():
+    props = {"authorizedGrantType": "CLIENT-CREDENTIALS", "roles": [], "scopes": ["routing"]}
+    fails(rules.oauth_client_grant_shape_validator, resource_args(rules.OAUTH_CLIENT, props), "no roles", "scopes")
+
+
+def test_code_grant_client_with_known_scopes_passes():
+    props = {"authorizedGrantType": "CODE", "scopes": ["webdeployments:readonly", "user-basic-info"]}
+    passes(rules.oauth_client_grant_shape_validator, resource_args(rules.OAUTH_CLIENT, props))
+
+
+@pytest.mark.parametrize("scope", ["messaging:write", "all"])
+def test_code_grant_client_with_an_unknown_scope_fails(scope: str):
+    props = {"authorizedGrantType": "CODE", "scopes": ["routing", scope]}
+    fails(rules.oauth_client_grant_shape_validator, resource_args(rules.OAUTH_CLIENT, props), scope)
+
+
+def test_code_grant_client_with_roles_fails():
+    props = {"authorizedGrantType": "TOKEN", "scopes": ["routing"], "roles": [{"roleId": "r"}]}
+    fails(rules.oauth_client_grant_shape_validator, resource_args(rules.OAUTH_CLIENT, props), "roles apply only")
+
+
+@pytest.mark.parametrize("seconds", [None, 300, 3600, 172800])
+def test_token_lifetime_within_the_documented_range_passes(seconds: int | None):
+    props = {**CC_CLIENT, "accessTokenValiditySeconds": seconds}
+    passes(rules.oauth_token_lifetime_validator, resource_args(rules.OAUTH_CLIENT, props))
+
+
+@pytest.mark.parametrize("seconds", [299, 172801, 38_880_000])
+def test_token_lifetime_outside_the_documented_range_fails(seconds: int):
+    props = {**CC_CLIENT, "accessTokenValiditySeconds": seconds}
+    fails(rules.oauth_token_lifetime_validator, resource_args(rules.OAUTH_CLIENT, props), str(seconds))
+
+
+# --- 4. roles and grants ---------------------------------------------------------------------------
+
+READ_ROLE = {"permissionPolicies": [{"domain": "externalContacts", "entityName": "contact", "actionSets": ["view"]}]}
+WRITE_ROLE = {"permissionPolicies": [{"domain": "routing", "entityName": "queue", "actionSets": ["view", "edit"]}]}
+
+
+def test_role_with_exact_permissions_passes():
+    passes(rules.no_admin_like_role_validator, resource_args(rules.AUTH_ROLE, WRITE_ROLE))
+
+
+@pytest.mark.parametrize("field", ["domain", "entityName", "actionSets"])
+def test_role_with_a_wildcard_fails(field: str):
+    policy = {**WRITE_ROLE["permissionPolicies"][0]}
+    policy[field] = ["*"] if field == "actionSets" else "*"
+    args = resource_args(rules.AUTH_ROLE, {"permissionPolicies": [policy]})
+    fails(rules.no_admin_like_role_validator, args, field, "admin-like")
+
+
+def grant_stack(role_props: dict[str, Any], division: str, role_id: str = "role-id") -> StackValidationArgs:
+    role = stack_resource(rules.AUTH_ROLE, role_props, "role")
+    client_props = {"authorizedGrantType": "CLIENT-CREDENTIALS", "roles": [{"roleId": role_id, "divisionId": division}]}
+    client = stack_resource(rules.OAUTH_CLIENT, client_props, "client", roles=[role])
+    return StackValidationArgs([role, client], PROD)
+
+
+def test_write_role_granted_in_one_division_passes():
+    passes(rules.no_all_divisions_write_grant_validator, grant_stack(WRITE_ROLE, "division-id"))
+
+
+def test_read_only_role_granted_in_all_divisions_passes():
+    passes(rules.no_all_divisions_write_grant_validator, grant_stack(READ_ROLE, "*"))
+
+
+def test_write_role_granted_in_all_divisions_fails():
+    fails(rules.no_all_divisions_write_grant_validator, grant_stack(WRITE_ROLE, "*"), "all divisions", "role")
+
+
+def test_write_role_with_an_unknown_id_is_judged_by_property_dependencies():
+    fails(rules.no_all_divisions_write_grant_validator, grant_stack(WRITE_ROLE, "*", role_id=rules.UNKNOWN))
+
+
+# --- 5. web deployments ----------------------------------------------------------------------------
+
+DEPLOYMENT = {"allowedDomains": ["www.example.com"], "flowId": "flow-id", "configuration": {"id": "www-config-id"}}
+
+
+def test_wired_deployment_passes():
+    passes(rules.web_deployment_wiring_validator, resource_args(rules.DEPLOYMENT, DEPLOYMENT))
+
+
+def test_deployment_without_flow_or_configuration_fails():
+    args = resource_args(rules.DEPLOYMENT, {"allowedDomains": ["www.example.com"], "configuration": {}})
+    fails(rules.web_deployment_wiring_validator, args, "flowId", "configuration")
+
+
+def test_prod_deployment_with_explicit_domains_passes():
+    passes(rules.prod_deployment_allowed_domains_validator, resource_args(rules.DEPLOYMENT, DEPLOYMENT))
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"allowAllDomains": True, "allowedDomains": None}, "allowAllDomains"),
+        ({"allowedDomains": []}, "no allowedDomains"),
+        ({"allowedDomains": ["*"]}, "'*'"),
+    ],
+)
+def test_prod_deployment_open_to_all_domains_fails(change: dict[str, Any], problem: str):
+    args = resource_args(rules.DEPLOYMENT, {**DEPLOYMENT, **change})
+    fails(rules.prod_deployment_allowed_domains_validator, args, problem)
+
+
+def test_open_staging_deployment_is_advisory_not_mandatory():
+    args = resource_args(rules.DEPLOYMENT, {**DEPLOYMENT, "allowAllDomains": True}, config=STAGING)
+    passes(rules.prod_deployment_allowed_domains_validator, args)
+    fails(rules.deployment_allowed_domains_validator, args, "allowAllDomains")
+    prod_args = resource_args(rules.DEPLOYMENT, {**DEPLOYMENT, "allowAllDomains": True})
+    passes(rules.deployment_allowed_domains_validator, prod_args)
+
+
+def messenger_stack(enabled: Any, reference: Any = "www-config-id", config: dict | None = None) -> StackValidationArgs:
+    configuration = stack_resource(
+        rules.CONFIGURATION, {"authenticationSettings": {"enabled": enabled, "integrationId": "oidc"}}, "www-config"
+    )
+    deployment = stack_resource(rules.DEPLOYMENT, {**DEPLOYMENT, "configuration": {"id": reference}}, "www")
+    return StackValidationArgs([configuration, deployment], PROD if config is None else config)
+
+
+def test_prod_deployment_on_an_authenticated_configuration_passes():
+    passes(rules.prod_messenger_authentication_validator, messenger_stack(True))
+
+
+def test_prod_deployment_on_an_unauthenticated_configuration_fails():
+    fails(rules.prod_messenger_authentication_validator, messenger_stack(False), "authenticationSettings.enabled")
+
+
+def test_unknown_configuration_id_or_staging_is_not_checked():
+    passes(rules.prod_messenger_authentication_validator, messenger_stack(False, reference=rules.UNKNOWN))
+    passes(rules.prod_messenger_authentication_validator, messenger_stack(False, config=STAGING))
+
+
+# --- 6. data actions -------------------------------------------------------------------------------
+
+
+def test_https_data_action_passes():
+    props = {"configRequest": {"requestType": "GET", "requestUrlTemplate": "https://crm.example.com/c/${input.id}"}}
+    passes(rules.data_action_https_validator, resource_args(rules.INTEGRATION_ACTION, props))
+
+
+@pytest.mark.parametrize("url", ["http://crm.example.com/c", "${input.baseUrl}/c"])
+def test_non_https_data_action_fails(url: str):
+    props = {"configRequest": {"requestType": "GET", "requestUrlTemplate": url}}
+    fails(rules.data_action_https_validator, resource_args(rules.INTEGRATION_ACTION, props), "https")
+
+
+# --- 7. secrets ------------------------------------------------------------------------------------
+
+
+def secret(value: Any) -> dict[str, Any]:
+    return {SIG_KEY: SECRET_SIG, "value": value}
+
+
+def test_secret_named_inputs_that_are_secrets_pass():
+    props = rules.PreflightProps(
+        {
+            "fields": secret({"clientId": "id", "clientSecret": "s3cret"}),
+            "outboundNotificationWebhookSignatureSecretToken": secret("token-value"),
+            "accessTokenValiditySeconds": 3600,
+            "exposeClientSecret": False,
+            "directoryClientSecret": "/tmp/secrets",
+        }
+    )
+    passes(rules.secret_inputs_encrypted_validator, resource_args(rules.OAUTH_CLIENT, props))
+
+
+def test_plain_text_secret_named_inputs_fail():
+    props = rules.PreflightProps({"fields": {"username": "u", "password": "hunter2"}, "apiKey": "k"})
+    fails(
+        rules.secret_inputs_encrypted_validator, resource_args(rules.OAUTH_CLIENT, props), "fields.password", "apiKey"
+    )
+
+
+def test_secret_rule_cannot_judge_the_packs_plain_props():
+    # In a real preview pulumi-policy unwraps secrets, so the pack cannot tell them from plain text.
+    passes(rules.secret_inputs_encrypted_validator, resource_args(rules.OAUTH_CLIENT, {"password": "hunter2"}))
+
+
+# --- 8, 9. protection and providers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("type_", [rules.OAUTH_CLIENT, rules.DEPLOYMENT, rules.FLOW])
+def test_protected_prod_resources_pass_and_unprotected_fail(type_: str):
+    passes(rules.prod_protected_resources_validator, resource_args(type_, {}, protect=True))
+    fails(rules.prod_protected_resources_validator, resource_args(type_, {}, protect=False), "not protected")
+
+
+def test_unprotected_staging_resources_pass():
+    passes(rules.prod_protected_resources_validator, resource_args(rules.FLOW, {}, config=STAGING))
+
+
+def test_explicit_provider_passes():
+    passes(rules.explicit_genesys_provider_validator, resource_args(rules.FLOW, {}))
+
+
+def test_default_or_missing_provider_fails():
+    default = PolicyProviderResource(
+        rules.PROVIDER_TYPE,
+        {},
+        "urn:pulumi:prod::genesys-messaging::pulumi:providers:genesyscloud::default_1_84_1",
+        "d",
+    )
+    fails(rules.explicit_genesys_provider_validator, resource_args(rules.FLOW, {}, provider=default), "default")
+    fails(rules.explicit_genesys_provider_validator, resource_args(rules.FLOW, {}, provider=None), "no provider")
+
+
+# --- the pack's props: proxied, with unknowns ------------------------------------------------------
+
+
+def test_validators_survive_unknown_values_in_proxied_props():
+    props = unknown_checking_proxy(
+        {
+            "authorizedGrantType": "CLIENT-CREDENTIALS",
+            "roles": [{"roleId": UNKNOWN_STRING, "divisionId": UNKNOWN_STRING}],
+            "accessTokenValiditySeconds": UNKNOWN_STRING,
+            "description": UNKNOWN_STRING,
+        }
+    )
+    args = resource_args(rules.OAUTH_CLIENT, props, protect=True)
+    for rule in rules.RULES:
+        if not rule.stack:
+            assert violations(rule.validator, args) == [], f"{args.urn}: {rule.id} failed on unknown values"
+
+
+# --- evaluate(): preflight's entry -----------------------------------------------------------------
+
+
+def declared(type_: str, name: str, props: dict[str, Any], *, protect: bool = True, provider: str = "") -> dict:
+    return {
+        "urn": urn_of(type_, name),
+        "type": type_,
+        "name": name,
+        "props": props,
+        "provider": provider if provider else f"{PROVIDER_URN}::genesyscloud-id",
+        "protect": protect,
+        "parent": "",
+    }
+
+
+def good_stack() -> list[dict]:
+    return [
+        {**declared(rules.PROVIDER_TYPE, "genesyscloud", {"awsRegion": "eu-west-1"}), "provider": ""},
+        declared(rules.AUTH_ROLE, "role", READ_ROLE),
+        declared(rules.OAUTH_CLIENT, "client", {**CC_CLIENT, "accessTokenValiditySeconds": 3600}),
+        declared(rules.CONFIGURATION, "www-config", {"authenticationSettings": {"enabled": True}}),
+        declared(rules.DEPLOYMENT, "www", DEPLOYMENT),
+        declared(rules.FLOW, "flow", {"filepath": "flows/inbound.yaml", "substitutions": {"c": secret("pw")}}),
+        declared(
+            rules.INTEGRATION_ACTION,
+            "lookup",
+            {"configRequest": {"requestUrlTemplate": "https://api.mypurecloud.ie/x"}},
+        ),
+    ]
+
+
+def test_evaluate_finds_nothing_in_a_compliant_stack():
+    found = evaluate(good_stack(), PROD)
+    assert found == [], f"unexpected violations: {[(v.rule_id, v.urn) for v in found]}"
+
+
+def test_evaluate_reports_rule_level_urn_and_fix():
+    resources = good_stack()
+    resources[2]["props"] = {**CC_CLIENT, "accessTokenValiditySeconds": 38_880_000}
+    resources[4] = declared(rules.DEPLOYMENT, "www", {**DEPLOYMENT, "allowAllDomains": True}, protect=False)
+    resources[5]["props"] = {"filepath": "f.yaml", "substitutions": {"password": "plain"}}
+    found = {(v.rule_id, v.urn): v for v in evaluate(resources, PROD)}
+    expected = {
+        ("oauth-token-lifetime", resources[2]["urn"]),
+        ("prod-deployment-allowed-domains", resources[4]["urn"]),
+        ("prod-protected-resources", resources[4]["urn"]),
+        ("secret-inputs-encrypted", resources[5]["urn"]),
+    }
+    assert set(found) == expected, f"violations {sorted(found)} != {sorted(expected)}"
+    for (rule_id, urn), violation in found.items():
+        assert violation.level == rules.LEVELS[rule_id], f"{urn}: {rule_id} level {violation.level}"
+        assert violation.fix == rules.RULES_BY_ID[rule_id].fix, f"{urn}: {rule_id} fix {violation.fix!r}"
+        assert violation.message, f"{urn}: {rule_id} has no message"
+
+
+def test_evaluate_levels_follow_the_environment():
+    resources = good_stack()
+    resources[4] = declared(rules.DEPLOYMENT, "www", {**DEPLOYMENT, "allowAllDomains": True})
+    levels = {v.rule_id: v.level for v in evaluate(resources, STAGING)}
+    assert levels == {"deployment-allowed-domains": "advisory"}, f"{resources[4]['urn']}: {levels}"
+
+
+def test_evaluate_resolves_mock_ids_for_stack_rules():
+    resources = good_stack()
+    resources[1]["props"] = WRITE_ROLE
+    resources[2]["props"] = {**CC_CLIENT, "roles": [{"roleId": "role-id", "divisionId": "*"}]}
+    resources[3]["props"] = {"authenticationSettings": {"enabled": False}}
+    found = {(v.rule_id, v.urn) for v in evaluate(resources, PROD)}
+    assert ("no-all-divisions-write-grant", resources[2]["urn"]) in found, f"{resources[2]['urn']}: {found}"
+    assert ("prod-messenger-authentication", resources[3]["urn"]) in found, f"{resources[3]['urn']}: {found}"
+
+
+def test_evaluate_checks_region_and_provider_references():
+    resources = good_stack()
+    resources[0]["props"] = {"awsRegion": "us-east-1"}
+    resources[6]["provider"] = "urn:pulumi:prod::genesys-messaging::pulumi:providers:genesyscloud::default::id"
+    found = {(v.rule_id, v.urn) for v in evaluate(resources, PROD)}
+    assert ("region-consistency", resources[0]["urn"]) in found, f"{resources[0]['urn']}: {found}"
+    assert ("explicit-genesys-provider", resources[6]["urn"]) in found, f"{resources[6]['urn']}: {found}"
+
+
+# --- the pack ---------------------------------------------------------------------------------------
+
+
+def test_pack_lists_every_rule_exactly_once(monkeypatch: pytest.MonkeyPatch):
+    captured: dict[str, Any] = {}
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: captured.update(kwargs))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "rules", raising=False)
+    runpy.run_path(str(ROOT / "policy" / "__main__.py"), run_name="__main__")
+    names = [policy.name for policy in captured["policies"]]
+    ids = [rule.id for rule in rules.RULES]
+    assert sorted(names) == sorted(ids), f"pack policies {names} != rule ids {ids}"
+    assert len(names) == len(set(names)), f"duplicate policies in the pack: {names}"
+    assert set(rules.LEVELS) == set(ids), f"levels in policy_data.json {sorted(rules.LEVELS)} != rule ids {ids}"
+    for policy in captured["policies"]:
+        assert policy.enforcement_level.value == rules.LEVELS[policy.name], f"{policy.name}: enforcement level"
+
+
+# --- the pack's data cannot drift from the program's -----------------------------------------------
+
+
+def test_policy_region_table_equals_components_regions():
+    program = json.loads((ROOT / "components" / "regions.json").read_text())["regions"]
+    assert {code: r["domain"] for code, r in program.items()} == rules.REGION_DOMAINS, (
+        "policy/policy_data.json regions differ from components/regions.json; copy the table again"
+    )
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_policy_config_matches_the_stack_file(stack: str):
+    config = json.loads((ROOT / "policy" / f"config.{stack}.json").read_text())
+    stack_config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    assert set(config) == set(rules.CONTEXT_RULES), f"config.{stack}.json covers {sorted(config)}"
+    for rule_id, values in config.items():
+        assert values == {
+            "region": stack_config["genesys-messaging:region"],
+            "environment": stack_config["genesys-messaging:environment"],
+        }, f"config.{stack}.json {rule_id}: {values} disagrees with Pulumi.{stack}.yaml"
+
+
+def test_pack_analyzes_a_preview_resource_with_policy_config_and_unknowns():
+    # Drives pulumi-policy's own gRPC servicer (private API, pinned by policy/requirements.txt) the way the
+    # CLI does: Configure with policy/config.prod.json's values, then Analyze one resource with unknowns.
+    from pulumi.runtime.proto import analyzer_pb2
+    from pulumi_policy.policy import EnforcementLevel, _PolicyAnalyzerServicer
+
+    servicer = _PolicyAnalyzerServicer("genesys-messaging", "0.0.1", rules.policies(), EnforcementLevel.MANDATORY)
+    configure = analyzer_pb2.ConfigureAnalyzerRequest()
+    for rule_id, values in json.loads((ROOT / "policy" / "config.prod.json").read_text()).items():
+        configure.policyConfig[rule_id].properties.update(values)
+    servicer.Configure(configure, None)
+    urn = urn_of(rules.DEPLOYMENT, "www")
+    request = analyzer_pb2.AnalyzeRequest(type=rules.DEPLOYMENT, urn=urn, name="www")
+    request.properties.update({**DEPLOYMENT, "allowAllDomains": True, "flowId": UNKNOWN_STRING})
+    request.provider.type, request.provider.urn, request.provider.name = (
+        rules.PROVIDER_TYPE,
+        PROVIDER_URN,
+        "genesyscloud",
+    )
+    request.provider.properties.update({"awsRegion": "eu-west-1"})
+    diagnostics = servicer.Analyze(request, None).diagnostics
+    assert {d.policyName for d in diagnostics} == {"prod-deployment-allowed-domains", "prod-protected-resources"}, (
+        f"{urn}: {[(d.policyName, d.message) for d in diagnostics]}"
+    )
