@@ -468,10 +468,14 @@ def data_action_https_validator(args: ResourceValidationArgs, report_violation: 
     url = request.get("requestUrlTemplate") if isinstance(request, Mapping) else None
     if url is None or not known(url):
         return
+    # A Genesys Cloud data action (purecloud-data-actions) takes a path such as /api/v2/...: Genesys
+    # resolves it against the org's own API over https, so it can name neither scheme nor region.
+    if str(url).startswith("/api/"):
+        return
     if not str(url).lower().startswith("https://"):
         report_violation(
             f"Data action {args.urn} requestUrlTemplate {url!r} is not an https URL. "
-            "Use a literal https:// URL so the scheme cannot be changed at run time."
+            "Use a literal https:// URL (or an /api/v2/ path for Genesys Cloud data actions)."
         )
 
 

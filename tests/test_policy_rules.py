@@ -275,7 +275,12 @@ def test_https_data_action_passes():
     passes(rules.data_action_https_validator, resource_args(rules.INTEGRATION_ACTION, props))
 
 
-@pytest.mark.parametrize("url", ["http://crm.example.com/c", "${input.baseUrl}/c"])
+def test_genesys_api_path_data_action_passes():
+    props = {"configRequest": {"requestType": "GET", "requestUrlTemplate": "/api/v2/externalcontacts/contacts?q=x"}}
+    passes(rules.data_action_https_validator, resource_args(rules.INTEGRATION_ACTION, props))
+
+
+@pytest.mark.parametrize("url", ["http://crm.example.com/c", "${input.baseUrl}/c", "//crm.example.com/c"])
 def test_non_https_data_action_fails(url: str):
     props = {"configRequest": {"requestType": "GET", "requestUrlTemplate": url}}
     fails(rules.data_action_https_validator, resource_args(rules.INTEGRATION_ACTION, props), "https")
