@@ -181,8 +181,9 @@ def print_text(plan: Plan) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(soft_wrap=False, width=max(Console().width, 140))
-    console.print(summary_line(plan).replace("`", ""), markup=False)
+    # markup off: values such as [secret] must print as they are, not as rich tags.
+    console = Console(soft_wrap=False, width=max(Console().width, 140), markup=False)
+    console.print(summary_line(plan).replace("`", ""))
     resources = Table(title="Resources", show_lines=False)
     for column in ("component", "type", "name", "protect", "key inputs"):
         resources.add_column(column, overflow="fold")

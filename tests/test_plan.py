@@ -1,0 +1,99 @@
+"""python -m preflight plan: exit codes, formats, bad input, and no secret in any output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from preflight.__main__ import main
+from preflight.inprocess import run_program
+from preflight.plan import make_plan, print_text, to_json, to_markdown
+from tests.conftest import ROOT, stack_config
+
+CIPHERTEXT = "v1:cGxhY2Vob2xkZXI=:cmVwbGFjZSB3aXRoIHB1bHVtaSBjb25maWcgc2V0IC0tc2VjcmV0"
+
+
+def altered_stack(tmp_path, edit) -> str:
+    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    edit(document["config"])
+    path = tmp_path / "Pulumi.candidate.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return str(path)
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_committed_stacks_plan_clean_as_json(capsys, stack):
+    assert main(["plan", "--stack", stack, "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["stack"] == stack and plan["region"] == "eu-west-1"
+    assert plan["summary"] == {"resources": len(plan["resources"]), "violations": 0, "mandatory": 0}
+    types = {r["type"] for r in plan["resources"]}
+    assert {"OauthClient", "WebdeploymentsDeployment", "Flow", "genesyscloud"} <= types
+
+
+def test_mandatory_violation_exits_1_and_leads_the_markdown(capsys, tmp_path):
+    # A CRM base URL on a Genesys host of another region: settings accept it (https), policy must not.
+    path = altered_stack(
+        tmp_path, lambda c: c["genesys-messaging:crm"].update(baseUrl="https://api.mypurecloud.com/crm")
+    )
+    assert main(["plan", "--config-file", path, "--format", "markdown"]) == 1
+    out = capsys.readouterr().out
+    assert out.index("#### Policy violations") < out.index("#### Resources")
+    assert "| mandatory | `region-consistency` | `crm-lookup-action-crm-lookup` |" in out
+
+
+def test_json_violations_carry_rule_resource_message_and_fix(capsys, tmp_path):
+    path = altered_stack(
+        tmp_path, lambda c: c["genesys-messaging:crm"].update(baseUrl="https://api.mypurecloud.com/crm")
+    )
+    assert main(["plan", "--config-file", path, "--format", "json"]) == 1
+    violations = json.loads(capsys.readouterr().out)["violations"]
+    assert violations and {"rule", "level", "resource", "message", "fix"} <= set(violations[0])
+
+
+def test_text_format_lists_resources(capsys):
+    assert main(["plan", "--stack", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert "site-www-deployment" in out and "no policy violations" in out
+
+
+def test_invalid_settings_exit_1_with_every_problem(capsys, tmp_path):
+    path = altered_stack(
+        tmp_path, lambda c: c.update({"genesys-messaging:region": "eu-west-9", "genesys-messaging:x": 1})
+    )
+    assert main(["plan", "--config-file", path]) == 1
+    err = capsys.readouterr().err
+    assert "genesys-messaging:region" in err and "genesys-messaging:x" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_stack_is_a_usage_error(capsys):
+    assert main(["plan", "--stack", "qa"]) == 2
+    err = capsys.readouterr().err
+    assert "Pulumi.qa.yaml" in err and "prod" in err and "staging" in err
+
+
+def test_yaml_syntax_error_is_a_usage_error_with_the_line(capsys, tmp_path):
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text("config:\n  genesys-messaging:region: [eu-west-1\n")
+    assert main(["plan", "--config-file", str(path)]) == 2
+    assert "line" in capsys.readouterr().err
+
+
+def test_missing_arguments_is_a_usage_error(capsys):
+    assert main(["plan"]) == 2
+    assert main(["plan", "--stack", "prod", "--format", "html"]) == 2
+
+
+def test_no_secret_in_any_format(capsys):
+    # Sentinels stand for decrypted secrets; the committed placeholders for encrypted ones.
+    plan = make_plan(run_program(stack_config("prod")))
+    print_text(plan)
+    outputs = [to_json(plan), to_markdown(plan), capsys.readouterr().out]
+    for out in outputs:
+        assert "sentinel-secret" not in out
+        assert "[secret]" in out, "secret inputs are shown as [secret]"
+    assert main(["plan", "--stack", "prod", "--format", "json"]) == 0
+    assert CIPHERTEXT not in capsys.readouterr().out
