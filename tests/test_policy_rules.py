@@ -509,3 +509,22 @@ def test_pack_analyzes_a_preview_resource_with_policy_config_and_unknowns():
     assert {d.policyName for d in diagnostics} == {"prod-deployment-allowed-domains", "prod-protected-resources"}, (
         f"{urn}: {[(d.policyName, d.message) for d in diagnostics]}"
     )
+
+
+def test_policy_type_tokens_match_the_binding():
+    # The pack may not import program code, so it spells the tokens itself; they must not drift.
+    from components import provider_binding as binding
+
+    tokens = {
+        cls.TF_TYPE: binding.provider_schema()[cls.TF_TYPE]["token"] for cls in binding.GenesysResource.__subclasses__()
+    }
+    assert rules.PROVIDER_TYPE == binding.PROVIDER_TOKEN
+    for constant in (
+        rules.OAUTH_CLIENT,
+        rules.AUTH_ROLE,
+        rules.DEPLOYMENT,
+        rules.CONFIGURATION,
+        rules.INTEGRATION_ACTION,
+        rules.FLOW,
+    ):
+        assert constant in tokens.values(), f"policy token {constant} is not one the binding registers"
