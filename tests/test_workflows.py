@@ -329,3 +329,11 @@ def test_pulumi_cli_version_is_exact_recent_enough_and_given_in_one_place() -> N
 def test_every_job_runs_on_a_pinned_runner_image(path: Path) -> None:
     for job_id, job in load(path)["jobs"].items():
         assert re.fullmatch(r"ubuntu-\d\d\.\d\d", job["runs-on"]), f"{path.name}:{job_id}: {job['runs-on']}"
+
+
+def test_live_previews_report_one_fixed_check_that_passes_when_skipped_for_forks() -> None:
+    job = workflow("pull-request.yml")["jobs"]["previews"]
+    assert job["name"] == "Live previews" and job["needs"] == "preview", job
+    assert "!cancelled()" in job["if"], "the check must report even when the previews failed or were skipped"
+    assert job["steps"][0]["env"]["RESULT"] == "${{ needs.preview.result }}"
+    assert re.search(r'\[ "\$RESULT" = success \] \|\| \[ "\$RESULT" = skipped \]', runs(job)), runs(job)
