@@ -1,0 +1,339 @@
+"""The GitHub Actions workflows keep their promises (docs/ci.md).
+
+Schema and security linters first (check-jsonschema, zizmor --offline), then the promises read off the
+parsed YAML: a secret-free markdown plan on every PR, one PR comment updated in place by a workflow that
+runs no PR code, staging before prod with the promotion guard, deployments never cancelled, least
+privilege everywhere, every action pinned to a commit and one exact Pulumi CLI version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+VERSION_FILE = ROOT / ".pulumi-version"
+MIN_CLI = (3, 147, 0)  # the terraform-provider parameterization route needs it (components/provider_binding.py)
+GENESYS_SECRETS = ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET")
+STATE_SECRETS = ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")
+COMMENT_MARKER = "<!-- genesys-messaging-plan -->"
+PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@]+)?@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"#\s*v\d+(\.\d+){0,2}\b")
+
+
+def workflow_files() -> list[Path]:
+    return sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
+
+
+def load(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text())
+    # YAML 1.1 reads the key `on` as the boolean True.
+    if True in doc:
+        doc["on"] = doc.pop(True)
+    return doc
+
+
+def workflow(name: str) -> dict[str, Any]:
+    return load(WORKFLOWS / name)
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in steps(job))
+
+
+def pulumi_commands(job: dict[str, Any], verb: str) -> list[str]:
+    """The `pulumi <verb> ...` command lines a job runs, continuation lines joined; echoes and comments excluded."""
+    lines = re.sub(r"\\\n\s*", " ", runs(job)).splitlines()
+    return [line.strip() for line in lines if re.match(rf"\s*pulumi {verb}\b", line)]
+
+
+def all_jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path.name, job_id, job) for path in workflow_files() for job_id, job in load(path)["jobs"].items()]
+
+
+def tool(name: str) -> str:
+    """A console script of the dev requirements: beside this Python first (the .venv), then PATH."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"{name} is not installed: pip install -r requirements-dev.txt"
+    return found
+
+
+def index_of(job: dict[str, Any], needle: str) -> int:
+    matches = [i for i, step in enumerate(steps(job)) if needle in step.get("run", "")]
+    assert matches, f"no step runs {needle!r}"
+    return matches[0]
+
+
+# --- linters ------------------------------------------------------------------------------------------
+
+
+def test_the_expected_workflows_exist() -> None:
+    names = {path.name for path in workflow_files()}
+    assert {"pull-request.yml", "pr-comment.yml", "deploy.yml", "drift.yml"} <= names, names
+
+
+def test_every_workflow_matches_github_workflow_schema() -> None:
+    files = [str(path) for path in workflow_files()]
+    result = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_offline_finds_nothing() -> None:
+    result = subprocess.run(
+        [tool("zizmor"), "--offline", "--format", "json", str(WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    findings = json.loads(result.stdout or "null")
+    summary = [(f["ident"], f["locations"][0]["symbolic"]["key"]) for f in findings or []]
+    assert result.returncode == 0 and findings == [], f"zizmor exit {result.returncode}: {summary}\n{result.stderr}"
+
+
+def test_every_zizmor_ignore_states_its_reason_on_the_same_line() -> None:
+    for path in workflow_files():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if "zizmor:" not in line:
+                continue
+            match = re.search(r"#\s*zizmor:\s*ignore\[[a-z0-9,\s-]+\](.*)$", line)
+            assert match, f"{path.name}:{number}: malformed zizmor comment: {line.strip()}"
+            reason = re.sub(r"^\W*(reason\s*:)?\s*", "", match.group(1)).strip()
+            assert len(reason.split()) >= 3, f"{path.name}:{number}: zizmor ignore without a reason: {line.strip()}"
+
+
+# --- pull requests ---------------------------------------------------------------------------------------
+
+
+def test_no_workflow_uses_pull_request_target() -> None:
+    for path in workflow_files():
+        assert "pull_request_target" not in load(path)["on"], f"{path.name} uses pull_request_target"
+
+
+def test_plan_job_runs_the_markdown_plan_of_both_stacks_without_secrets() -> None:
+    flow = workflow("pull-request.yml")
+    assert "pull_request" in flow["on"], "pull-request.yml must run on pull_request"
+    job = flow["jobs"]["plan"]
+    commands = runs(job)
+    assert re.search(r"FORMAT=markdown|--format markdown", commands), "the plan job must produce the markdown plan"
+    assert re.search(r"make -s plan|preflight plan", commands), "the plan job must run the offline plan"
+    assert re.search(r"for stack in staging prod", commands), "the plan job must plan staging and prod"
+    text = yaml.safe_dump(job)
+    assert "secrets." not in text, "the plan job must reference no secret (fork PRs have none)"
+    for name in (*GENESYS_SECRETS, *STATE_SECRETS, "PULUMI_ACCESS_TOKEN"):
+        assert name not in text, f"the plan job references {name}"
+    assert "environment" not in job, "the plan job must not bind an environment (it runs for forks)"
+    uploads = [s for s in steps(job) if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert uploads and uploads[0]["with"]["name"] == "plan", "the plan job must upload the plan artifact"
+    assert "pr-number" in commands, "the plan artifact must carry the PR number"
+
+
+def test_live_preview_runs_only_for_branches_of_this_repository_with_the_policy_pack() -> None:
+    job = workflow("pull-request.yml")["jobs"]["preview"]
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"], job.get("if")
+    stacks = {entry["stack"] for entry in job["strategy"]["matrix"]["include"]}
+    assert stacks == {"staging", "prod"}, stacks
+    preview = runs(job)
+    for flag in ("pulumi preview", "--diff", "--policy-pack policy"):
+        assert flag in preview, f"the preview job must run {flag}"
+    assert not any(s.get("with", {}).get("comment-on-pr") for s in steps(job)), "only pr-comment.yml comments"
+
+
+def test_pr_comment_workflow_updates_one_comment_and_runs_no_pr_code() -> None:
+    flow = workflow("pr-comment.yml")
+    trigger = flow["on"]["workflow_run"]
+    assert trigger["workflows"] == [workflow("pull-request.yml")["name"]], trigger
+    assert trigger["types"] == ["completed"], trigger
+    (job,) = flow["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}, job["permissions"]
+    for step in steps(job):
+        assert "run" not in step, "pr-comment.yml must run no shell: the artifact is data only"
+        assert not step.get("uses", "").startswith("actions/checkout@"), "pr-comment.yml must not check out code"
+    script = next(s["with"]["script"] for s in steps(job) if s.get("uses", "").startswith("actions/github-script@"))
+    assert COMMENT_MARKER in script, "the comment must carry the hidden marker"
+    assert "^[1-9][0-9]{0,9}$" in script, "the PR number from the artifact must be validated as an integer"
+    assert "pr.head.sha !== process.env.HEAD_SHA" in script, "the PR must be the one this run built"
+    flow_of_update = re.compile(
+        r"const mine = comments\.find\([^;]*startsWith\(MARKER\)[^;]*;\s*"
+        r"if \(mine\) \{\s*await github\.rest\.issues\.updateComment\(.*?\} else \{\s*"
+        r"[^\n]*github\.rest\.issues\.createComment\(",
+        re.S,
+    )
+    assert flow_of_update.search(script), "find the marked comment, update it, create only when there is none"
+    assert script.count("createComment") == 1, "exactly one path may create a comment"
+
+
+# --- deployments -----------------------------------------------------------------------------------------
+
+
+def test_deploy_runs_on_push_to_main_staging_then_prod() -> None:
+    flow = workflow("deploy.yml")
+    assert flow["on"] == {"push": {"branches": ["main"]}}, flow["on"]
+    staging, prod = flow["jobs"]["staging"], flow["jobs"]["prod"]
+    assert staging["environment"]["name"] == "staging"
+    assert re.search(r"pulumi up --stack staging\b.*--policy-pack policy", runs(staging)), runs(staging)
+    needs = prod["needs"] if isinstance(prod["needs"], list) else [prod["needs"]]
+    assert "staging" in needs, "prod must need the staging job"
+    assert prod["environment"]["name"] == "production", "prod must be bound to the production environment"
+    assert re.search(r"pulumi up --stack prod\b.*--policy-pack policy", runs(prod)), runs(prod)
+
+
+def test_prod_deploys_the_same_commit_after_the_promotion_guard() -> None:
+    prod = workflow("deploy.yml")["jobs"]["prod"]
+    checkout = next(s for s in steps(prod) if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["ref"] == "${{ github.sha }}", "prod must check out github.sha"
+    guard = index_of(prod, "-m preflight promote --from staging --to prod")
+    assert guard < index_of(prod, "pulumi up"), "the promotion guard must run before pulumi up"
+    assert not steps(prod)[guard].get("continue-on-error"), "a failed promotion guard must stop the job"
+
+
+def test_deployments_have_a_per_stack_concurrency_group_that_never_cancels() -> None:
+    groups = {}
+    for name, job_id, job in all_jobs():
+        if "pulumi up" not in runs(job):
+            continue
+        flow_level = load(WORKFLOWS / name).get("concurrency", {})
+        assert not isinstance(flow_level, dict) or flow_level.get("cancel-in-progress") is not True, name
+        concurrency = job.get("concurrency")
+        assert isinstance(concurrency, dict), f"{name}:{job_id} deploys without a concurrency group"
+        assert concurrency.get("cancel-in-progress") is False, f"{name}:{job_id} may cancel a running pulumi up"
+        stack = re.search(r"pulumi up --stack (\S+)", runs(job)).group(1)
+        assert stack in concurrency["group"], f"{name}:{job_id}: group {concurrency['group']!r} is not per stack"
+        groups[concurrency["group"]] = stack
+    assert sorted(groups.values()) == ["prod", "staging"], groups
+
+
+def test_drift_check_runs_nightly_and_only_the_report_job_writes_issues() -> None:
+    flow = workflow("drift.yml")
+    assert flow["on"]["schedule"], "drift.yml must run on a schedule"
+    check, report = flow["jobs"]["check"], flow["jobs"]["report"]
+    assert {e["stack"] for e in check["strategy"]["matrix"]["include"]} == {"staging", "prod"}
+    refreshes, previews = pulumi_commands(check, "refresh"), pulumi_commands(check, "preview")
+    assert refreshes and previews, runs(check)
+    for command in refreshes + previews:
+        assert "--expect-no-changes" in command, f"drift check without --expect-no-changes: {command}"
+    for command in refreshes:
+        assert "--preview-only" in command, f"the nightly refresh must not write state: {command}"
+    assert not pulumi_commands(check, "up"), "the drift check must not deploy"
+    for job_id, job in flow["jobs"].items():
+        issues = job["permissions"].get("issues")
+        assert issues is None or job_id == "report", f"drift.yml:{job_id} must not hold issues permission"
+    assert report["permissions"].get("issues") == "write"
+    assert "secrets." not in yaml.safe_dump(report), "the job that writes issues must hold no secrets"
+
+
+# --- least privilege and supply chain --------------------------------------------------------------------
+
+
+def test_permissions_are_least_privilege_at_the_top_and_set_on_every_job() -> None:
+    allowed_writes = {("pr-comment.yml", "comment", "pull-requests"), ("drift.yml", "report", "issues")}
+    for path in workflow_files():
+        top = load(path).get("permissions")
+        assert top in ({}, {"contents": "read"}), f"{path.name}: top-level permissions {top!r}"
+    for name, job_id, job in all_jobs():
+        permissions = job.get("permissions")
+        assert isinstance(permissions, dict), f"{name}:{job_id} has no explicit permissions map"
+        for scope, level in permissions.items():
+            if level == "write":
+                assert (name, job_id, scope) in allowed_writes, f"{name}:{job_id} may write {scope}"
+                assert "secrets." not in yaml.safe_dump(job), f"{name}:{job_id} writes {scope} and holds secrets"
+
+
+def test_jobs_with_secrets_are_bound_to_an_environment_and_pass_them_through_env() -> None:
+    for name, job_id, job in all_jobs():
+        text = yaml.safe_dump(job)
+        if "secrets." not in text:
+            continue
+        assert "environment" in job, f"{name}:{job_id} reads secrets outside a GitHub Environment"
+        for secret in (*GENESYS_SECRETS, *STATE_SECRETS):
+            assert f"secrets.{secret}" in text, f"{name}:{job_id} does not pass {secret}"
+
+
+def test_no_expression_is_expanded_inside_a_shell_or_script() -> None:
+    for name, job_id, job in all_jobs():
+        for step in steps(job):
+            code = step.get("run", "") + step.get("with", {}).get("script", "")
+            assert "${{" not in code, f"{name}:{job_id}: pass values through env, not ${{{{ }}}} in code"
+
+
+def test_every_checkout_drops_its_credentials() -> None:
+    checkouts = 0
+    for name, job_id, job in all_jobs():
+        for step in steps(job):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                checkouts += 1
+                assert step.get("with", {}).get("persist-credentials") is False, f"{name}:{job_id}"
+    assert checkouts, "no checkout found"
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> None:
+    pins: dict[str, set[str]] = {}
+    for path in workflow_files():
+        lines = path.read_text().splitlines()
+        uses_lines = [line for line in lines if re.match(r"^\s*(-\s+)?uses:", line)]
+        assert uses_lines, f"{path.name} uses no action"
+        for line in uses_lines:
+            ref = line.split("uses:", 1)[1].split("#", 1)[0].strip()
+            assert PINNED.match(ref), f"{path.name}: {ref!r} is not pinned to a 40-hex commit"
+            assert VERSION_COMMENT.search(line), f"{path.name}: {ref!r} lacks its version comment"
+            action, sha = ref.split("@")
+            pins.setdefault(action, set()).add(sha)
+    for _name, _job_id, job in all_jobs():
+        if "uses" in job:
+            assert PINNED.match(job["uses"]), job["uses"]
+    assert {a: s for a, s in pins.items() if len(s) > 1} == {}, "one action, one pinned commit everywhere"
+
+
+def test_pulumi_cli_version_is_exact_recent_enough_and_given_in_one_place() -> None:
+    version = VERSION_FILE.read_text().strip()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), f".pulumi-version must be exact, got {version!r}"
+    assert tuple(int(part) for part in version.split(".")) >= MIN_CLI, f"Pulumi CLI {version} < 3.147"
+    sdk_floor = re.search(r"^pulumi>=([\d.]+)", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert tuple(map(int, sdk_floor.split("."))) <= tuple(map(int, version.split("."))), "CLI older than the SDK"
+    installs = 0
+    for name, job_id, job in all_jobs():
+        for step in steps(job):
+            if step.get("uses", "").startswith("pulumi/actions@"):
+                installs += 1
+                assert step["with"] == {"pulumi-version-file": ".pulumi-version"}, f"{name}:{job_id}: {step['with']}"
+        if re.search(r"^\s*pulumi ", runs(job), re.M):
+            first_install = next(i for i, s in enumerate(steps(job)) if s.get("uses", "").startswith("pulumi/actions@"))
+            assert first_install < index_of(job, "pulumi "), f"{name}:{job_id} runs pulumi before installing it"
+    assert installs >= 4, installs
+    for path in workflow_files():
+        text = path.read_text()
+        assert "get.pulumi.com" not in text and "pulumi-version:" not in text, f"{path.name} installs another way"
+        assert not re.search(r"pulumi[^\n]*\b3\.\d+\.\d+", text), f"{path.name} names a Pulumi version"
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_every_job_runs_on_a_pinned_runner_image(path: Path) -> None:
+    for job_id, job in load(path)["jobs"].items():
+        assert re.fullmatch(r"ubuntu-\d\d\.\d\d", job["runs-on"]), f"{path.name}:{job_id}: {job['runs-on']}"
+
+
+def test_live_previews_report_one_fixed_check_that_passes_when_skipped_for_forks() -> None:
+    job = workflow("pull-request.yml")["jobs"]["previews"]
+    assert job["name"] == "Live previews" and job["needs"] == "preview", job
+    assert "!cancelled()" in job["if"], "the check must report even when the previews failed or were skipped"
+    assert job["steps"][0]["env"]["RESULT"] == "${{ needs.preview.result }}"
+    assert re.search(r'\[ "\$RESULT" = success \] \|\| \[ "\$RESULT" = skipped \]', runs(job)), runs(job)
