@@ -337,3 +337,11 @@ def test_live_previews_report_one_fixed_check_that_passes_when_skipped_for_forks
     assert "!cancelled()" in job["if"], "the check must report even when the previews failed or were skipped"
     assert job["steps"][0]["env"]["RESULT"] == "${{ needs.preview.result }}"
     assert re.search(r'\[ "\$RESULT" = success \] \|\| \[ "\$RESULT" = skipped \]', runs(job)), runs(job)
+
+
+def test_every_policy_pack_run_gets_its_stack_config():
+    # The rules read region and environment from the pack config; without it they fall back and guess.
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for line in path.read_text().splitlines():
+            if "--policy-pack policy" in line and line.strip().startswith("pulumi "):
+                assert "--policy-pack-config" in line, f"{path.name}: {line.strip()}"
