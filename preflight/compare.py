@@ -8,6 +8,7 @@ names. What remains differs only where the stacks really differ.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +164,11 @@ def diff_plans(first: Run, second: Run) -> list[ResourceDiff]:
             if inputs or options:
                 out.append(ResourceDiff("changed", *key, inputs, options))
     return out
+
+
+def show(value: Any) -> str:
+    """A normalised value as one line of text."""
+    return "(absent)" if value is ABSENT else json.dumps(value, ensure_ascii=False)
 
 
 def as_json(value: Any) -> Any:

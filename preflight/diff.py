@@ -12,7 +12,7 @@ import argparse
 import json
 from typing import Any
 
-from preflight.compare import ABSENT, Change, ResourceDiff, as_json, diff_plans
+from preflight.compare import ABSENT, Change, ResourceDiff, as_json, diff_plans, show
 from preflight.stacks import Plan, load_for_command
 
 FORMATS = ("text", "markdown", "json")
@@ -33,11 +33,6 @@ def run(args: argparse.Namespace) -> int:
     diffs = diff_plans(first.run, second.run)
     print({"text": to_text, "markdown": to_markdown, "json": to_json}[args.format](first, second, diffs))
     return 0
-
-
-def show(value: Any) -> str:
-    """A normalised value as one line of text."""
-    return "(absent)" if value is ABSENT else json.dumps(value, ensure_ascii=False)
 
 
 def _counts(diffs: list[ResourceDiff]) -> str:
