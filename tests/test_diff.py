@@ -76,9 +76,9 @@ def test_changed_inputs_are_listed_by_dotted_path_with_before_and_after(capsys):
         "before": "https://crm-sandbox.example.com/contacts/{{externalId.value}}",
         "after": "https://crm.example.com/contacts/{{externalId.value}}",
     }
-    assert {"path": "protect", "kind": "changed", "before": False, "after": True} in resources[
-        "site-www-deployment"
-    ]["options"]
+    assert {"path": "protect", "kind": "changed", "before": False, "after": True} in resources["site-www-deployment"][
+        "options"
+    ]
 
 
 def test_a_stack_against_itself_has_no_differences(capsys):
