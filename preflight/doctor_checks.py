@@ -187,6 +187,8 @@ def check_environment(ctx: Context) -> Result:
         rejected = ctx.api.token_is_accepted(token)
         if rejected is None:
             evidence.append(f"{ACCESS_TOKEN_ENV_VAR} is set and currently accepted; it will expire")
+        elif rejected.kind != "http":
+            evidence.append(f"{ACCESS_TOKEN_ENV_VAR} is set; could not check it: {rejected}")
         else:
             problems.append(f"{ACCESS_TOKEN_ENV_VAR} is set and rejected: {rejected}")
     if not problems:

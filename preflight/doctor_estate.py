@@ -153,21 +153,24 @@ def _flow(ctx: Context, site: Site, title: str) -> Result:
     check, expected = f"flow:{site.key}", naming.flow_name(ctx.settings)
     deployment = _by_name(_deployments(ctx), naming.deployment_name(ctx.settings, site.key))
     flow_ref = (deployment or {}).get("flow") or {}
+    problems = []
     if flow_ref.get("id"):
         flow = ctx.api.get(f"/api/v2/flows/{flow_ref['id']}")
     else:
+        # No flow to follow from the deployment: look the stack's flow up by name to say what exists.
         found = list(ctx.api.get_all("/api/v2/flows", {"name": expected, "type": FLOW_TYPE}))
         flow = _by_name(found, expected)
+        routes = "the deployment routes to no flow" if deployment else "there is no deployment to route to it"
         if flow is None:
             return Result(
                 check,
                 title,
                 PROBLEM,
-                f"no flow named '{expected}' and the deployment routes to none",
+                f"no flow named '{expected}' and {routes}",
                 [],
                 "publish the inbound message flow and set it on the deployment (pulumi up)",
             )
-    problems = []
+        problems.append(f"{routes}; the stack's flow exists")
     evidence = [f"flow '{flow.get('name')}' ({flow.get('id')}): type {flow.get('type')}"]
     if str(flow.get("type", "")).lower() != FLOW_TYPE:
         problems.append(f"the flow is of type {flow.get('type')}, not {FLOW_TYPE.upper()}")

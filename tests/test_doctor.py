@@ -6,10 +6,12 @@ Every run asserts that neither the client secret nor any access token reaches st
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from components import naming
@@ -19,6 +21,7 @@ from preflight import doctor_checks
 from preflight.__main__ import main
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
 from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
+from preflight.genesys_api import GenesysApi, retry_after_seconds
 from tests.conftest import ROOT, stack_config
 from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, policies, serve
 
@@ -86,6 +89,7 @@ def doctor(org: FakeOrg, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
             document = json.loads(out) if fmt == "json" and out.strip() else None
             return Report(code, out, err, document)
 
+        run.base = base
         yield run
 
 
@@ -288,6 +292,13 @@ def test_flow_of_the_wrong_type(doctor, org):
     assert doctor().check("flow:support")["summary"] == "the flow is of type INBOUNDCALL, not INBOUNDSHORTMESSAGE"
 
 
+def test_deployment_without_a_flow_looks_the_flow_up_by_name(doctor, org):
+    org.deployment("www")["flow"] = None
+    report = doctor()
+    assert report.check("flow:www")["summary"] == "the deployment routes to no flow; the stack's flow exists"
+    assert org.hits[("GET", "/api/v2/flows")] == 1
+
+
 # --- 5. identity provider ---------------------------------------------------------------------------------
 
 
@@ -364,6 +375,47 @@ def test_stalled_login_host_times_out(doctor, org):
     report = doctor("--timeout", "0.3", fmt="text")
     assert report.code == 1
     assert "cannot reach the eu-west-1 login host" in report.out
+
+
+def test_tls_failure_is_named(doctor):
+    https = doctor.base.replace("http://", "https://")
+    report = doctor("--login-url", f"{https}/login/eu-west-1")
+    assert report.check("token")["summary"] == "cannot reach the eu-west-1 login host"
+    assert "TLS handshake with 127.0.0.1 failed" in report.text("token")
+    assert "SSL_CERT_FILE" in report.check("token")["fix"]
+
+
+def test_tls_handshake_against_a_plain_http_server(org):
+    with serve(org) as base, GenesysApi(base, timeout=2) as api:
+        outcome = api.exchange_token(base.replace("http://", "https://") + "/login/eu-west-1", CLIENT_ID, "x")
+    assert outcome.error is not None and outcome.error.kind == "tls", outcome.error
+    assert str(outcome.error).startswith("TLS handshake with 127.0.0.1 failed")
+
+
+def _raising(error: BaseException) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        try:
+            raise error
+        except OSError as cause:
+            raise httpx.ConnectError(str(cause), request=request) from cause
+
+    return httpx.MockTransport(handler)
+
+
+def test_dns_failure_is_named():
+    failure = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    with GenesysApi("https://api.mypurecloud.ie", timeout=1, transport=_raising(failure)) as api:
+        outcome = api.exchange_token("https://login.mypurecloud.ie", CLIENT_ID, CLIENT_SECRET)
+    assert outcome.error is not None and outcome.error.kind == "dns"
+    assert str(outcome.error) == "cannot resolve login.mypurecloud.ie (DNS: Name or service not known)"
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    request = httpx.Request("GET", "https://api.mypurecloud.ie/")
+    assert retry_after_seconds(httpx.Response(429, headers={"Retry-After": "3"}, request=request)) == 3.0
+    past = httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, request=request)
+    assert retry_after_seconds(past) == 0.0
+    assert retry_after_seconds(httpx.Response(429, request=request)) is None
 
 
 # --- could not run -----------------------------------------------------------------------------------------
