@@ -73,7 +73,7 @@ def error_fix(error: ApiError, needs: str = "") -> str:
     if error.kind != "http":
         return _NETWORK_FIXES.get(error.kind, "retry later")
     if error.status == 403:
-        return f"grant the deployer client's role {needs}" if needs else "grant the missing permission"
+        return f"add {needs} to a role of the provider's client" if needs else "grant the missing permission"
     if error.status == 401:
         return "the API rejected the token: rerun; if it persists, check the client is active"
     if error.status == 429:

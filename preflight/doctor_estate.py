@@ -14,7 +14,8 @@ from typing import Any
 
 from components import naming
 from components.settings import Site
-from preflight.doctor_checks import OK, PROBLEM, SKIPPED, Context, Result, guarded
+from preflight.doctor_checks import OK, PROBLEM, SKIPPED, Context, Result, error_fix, guarded
+from preflight.genesys_api import ApiError
 
 FLOW_TYPE = "inboundshortmessage"
 # Display name of the integration type authenticated messaging needs (Genesys help, "Configure
@@ -65,7 +66,7 @@ def check_sites(ctx: Context) -> list[Result]:
             or guarded(
                 f"deployment:{site.key}",
                 title,
-                "webDeployments:deployment:view and configuration:view",
+                "webDeployments:deployment:view and webDeployments:configuration:view",
                 lambda site=site, title=title: _deployment(ctx, site, title),
             )
         )
@@ -241,7 +242,12 @@ def check_discovery(ctx: Context) -> Result:
     configured = ctx.settings.identity_provider.discovery_uri
     url = ctx.discovery_url or configured
     where = f"{url} (--discovery-url, standing in for {configured})" if url != configured else url
-    return guarded("idp-discovery", title, "", lambda: _discovery(ctx, title, url, where, configured))
+    try:
+        return _discovery(ctx, title, url, where, configured)
+    except ApiError as error:
+        # The IdP, not Genesys, answered: Genesys permission hints would mislead here.
+        fix = error_fix(error) if error.kind != "http" else "check identityProvider.discoveryUri with your IdP admin"
+        return Result("idp-discovery", title, PROBLEM, "the discovery document cannot be read", [str(error)], fix)
 
 
 def _discovery(ctx: Context, title: str, url: str, where: str, configured: str) -> Result:

@@ -233,6 +233,12 @@ def test_client_that_cannot_read_itself(doctor, org):
     assert "403" in report.text("client")
 
 
+def test_forbidden_deployment_listing_names_the_permission(doctor, org):
+    org.forbidden.add("/api/v2/webdeployments/deployments")
+    report = doctor()
+    assert report.check("deployment:www")["fix"].startswith("add webDeployments:deployment:view")
+
+
 # --- 4. deployments, configurations and flows ------------------------------------------------------------
 
 
@@ -324,6 +330,18 @@ def test_discovery_issuer_mismatch(doctor, org):
     report = doctor()
     assert report.check("idp-discovery")["summary"].startswith("issuer https://login.staging.example.com/realms/other")
     assert "--discovery-url, standing in for https://login.staging.example.com" in report.text("idp-discovery")
+
+
+def test_discovery_document_without_issuer(doctor, org):
+    del org.discovery["issuer"]
+    report = doctor()
+    assert report.check("idp-discovery")["summary"] == "the discovery document has no issuer"
+
+
+def test_discovery_document_not_found(doctor):
+    report = doctor("--discovery-url", doctor.base + "/idp/missing/.well-known/openid-configuration")
+    assert report.check("idp-discovery")["summary"] == "the discovery document cannot be read"
+    assert "identityProvider.discoveryUri" in report.check("idp-discovery")["fix"]
 
 
 # --- 6. CRM data action -----------------------------------------------------------------------------------
