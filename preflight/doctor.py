@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     return FOUND_PROBLEM if any(r.status == PROBLEM for r in results) else ALL_OK
 
 
-def _redacted(result: Result, redact) -> Result:
+def _redacted(result: Result, redact: Callable[[str], str]) -> Result:
     """Belt and braces: no secret the client saw can reach a report, whatever a server echoed."""
     return Result(
         result.check,

@@ -274,7 +274,7 @@ def check_client(ctx: Context) -> list[Result]:
             title,
             PROBLEM,
             problems[0],
-            [*problems, *evidence],
+            [*problems[1:], *evidence],
             "grant the client roles (with divisions) that hold the permissions in components/access.yaml; "
             "scopes are ignored for client credentials",
         )

@@ -121,7 +121,7 @@ def _deployment(ctx: Context, site: Site, title: str) -> Result:
     fixes += fix_cfg
     if not problems:
         return Result(check, title, OK, "Active, domains allowed, authenticated configuration published", evidence)
-    return Result(check, title, PROBLEM, problems[0], [*problems, *evidence], "; ".join(dict.fromkeys(fixes)))
+    return Result(check, title, PROBLEM, problems[0], [*problems[1:], *evidence], "; ".join(dict.fromkeys(fixes)))
 
 
 def _configuration(ctx: Context, deployment: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
@@ -186,7 +186,7 @@ def _flow(ctx: Context, site: Site, title: str) -> Result:
         title,
         PROBLEM,
         problems[0],
-        [*problems, *evidence],
+        [*problems[1:], *evidence],
         "publish the stack's inbound message flow and point the deployment at it (pulumi up)",
     )
 
@@ -233,7 +233,7 @@ def _oidc(ctx: Context, title: str) -> Result:
         )
     if not problems:
         return Result("oidc-integration", title, OK, "active, of the confirmed OpenID Connect type", evidence)
-    return Result("oidc-integration", title, PROBLEM, problems[0], [*problems, *evidence], "; ".join(fixes))
+    return Result("oidc-integration", title, PROBLEM, problems[0], [*problems[1:], *evidence], "; ".join(fixes))
 
 
 def check_discovery(ctx: Context) -> Result:
