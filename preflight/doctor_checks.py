@@ -23,8 +23,8 @@ OK, PROBLEM, SKIPPED = "ok", "problem", "skipped"
 # the platform SDK examples and the `gc` CLI (a domain or an API URL). Any of them pointing elsewhere
 # sends a script's or a teammate's token exchange to the wrong login host.
 REGION_ENV_VARS = ("GENESYSCLOUD_REGION", "GENESYSCLOUD_API_REGION", "GENESYSCLOUD_ENVIRONMENT")
-# The provider uses a preset token from here instead of minting one; a stale one is a literal
-# "token is invalid or expired".
+# The provider accepts a preset token from here instead of client credentials (precedence when both
+# are set: unverified); a stale one is a literal "token is invalid or expired".
 ACCESS_TOKEN_ENV_VAR = "GENESYSCLOUD_ACCESS_TOKEN"
 
 _NETWORK_FIXES = {
