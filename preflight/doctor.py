@@ -1,0 +1,168 @@
+"""python -m preflight doctor --stack NAME: look at the real org and name the cause of a 401/403.
+
+Reads the stack's settings (no secrets needed: `secure:` values stay opaque), mints a token with the
+org's client credentials (GENESYSCLOUD_OAUTHCLIENT_ID / _SECRET) at the stack region's login host and
+runs read-only checks, each reported as ok / problem / skipped with its evidence and fix.
+Exit 0: every check passed; 1: a problem was found; 2: the doctor could not run.
+
+Credentials go only to the stack region's login host (or --login-url); --probe-regions is the one
+opt-in that sends them to the other regions' login hosts, to find where the client lives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from components.settings import NAMESPACE, Settings, SettingsError, parse_settings
+from components.stack_file import StackFileError, read_stack_file
+from preflight import doctor_checks, doctor_estate
+from preflight.doctor_checks import OK, PROBLEM, Context, Result
+from preflight.genesys_api import GenesysApi
+
+CLIENT_ID_VAR = "GENESYSCLOUD_OAUTHCLIENT_ID"
+CLIENT_SECRET_VAR = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
+CANNOT_RUN, FOUND_PROBLEM, ALL_OK = 2, 1, 0
+_STYLE = {OK: "green", PROBLEM: "bold red", "skipped": "yellow"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="stack name; reads Pulumi.<stack>.yaml in the current directory")
+    source.add_argument("--config-file", type=Path, metavar="PATH", help="a stack file to read instead")
+    parser.add_argument(
+        "--probe-regions",
+        action="store_true",
+        help="if the token exchange fails, try the credentials at every other region's login host to say where "
+        "the client lives (sends them to those hosts; off by default)",
+    )
+    parser.add_argument("--api-url", help="API base URL instead of the region's (a gateway, or a test server)")
+    parser.add_argument("--login-url", help="login (OAuth) base URL instead of the region's")
+    parser.add_argument(
+        "--discovery-url",
+        help="fetch the IdP discovery document from here instead of identityProvider.discoveryUri (the issuer is "
+        "still compared with discoveryUri); for a mirror or a test server",
+    )
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _fail(message: str) -> int:
+    print(f"doctor: {message}", file=sys.stderr)
+    return CANNOT_RUN
+
+
+def _load_settings(args: argparse.Namespace) -> Settings:
+    path = args.config_file or Path(f"Pulumi.{args.stack}.yaml")
+    if args.stack and not path.exists():
+        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in Path().glob("Pulumi.*.yaml"))
+        here = ", ".join(known) or "none"
+        raise StackFileError(f"unknown stack '{args.stack}': {path} not found in {Path.cwd()} (stacks here: {here})")
+    stack = read_stack_file(path)
+    return parse_settings(
+        stack.config, set(stack.secret_keys), project=NAMESPACE, stack=stack.stack, source=stack.source
+    )
+
+
+def _url(name: str, value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ValueError(f"{name} {value!r} is not an http(s) URL")
+    return value.rstrip("/") if value else value
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = _load_settings(args)
+        api_url = _url("--api-url", args.api_url) or settings.region.api_url
+        login_url = _url("--login-url", args.login_url) or settings.region.login_url
+        discovery_url = _url("--discovery-url", args.discovery_url) or ""
+    except (StackFileError, SettingsError, ValueError) as error:
+        return _fail(str(error))
+    if args.timeout <= 0:
+        return _fail("--timeout must be a positive number of seconds")
+    client_id, client_secret = os.environ.get(CLIENT_ID_VAR, ""), os.environ.get(CLIENT_SECRET_VAR, "")
+    if not client_id or not client_secret:
+        missing = [v for v, val in ((CLIENT_ID_VAR, client_id), (CLIENT_SECRET_VAR, client_secret)) if not val]
+        return _fail(f"set {' and '.join(missing)} to the org's client-credentials OAuth client (the provider's)")
+    with GenesysApi(api_url, timeout=args.timeout) as api:
+        ctx = Context(
+            settings=settings,
+            api=api,
+            client_id=client_id,
+            login_url=login_url,
+            discovery_url=discovery_url,
+            probe_regions=args.probe_regions,
+            timeout=args.timeout,
+            environ=os.environ,
+        )
+        results = [
+            doctor_checks.check_token(ctx, client_secret),
+            doctor_checks.check_environment(ctx),
+            *doctor_checks.check_client(ctx),
+            *doctor_estate.check_sites(ctx),
+            doctor_estate.check_oidc_integration(ctx),
+            doctor_estate.check_discovery(ctx),
+            doctor_estate.check_crm_action(ctx),
+        ]
+        results = [_redacted(r, api.redact) for r in results]
+    header = {"stack": settings.stack, "region": settings.region.code, "apiUrl": api_url, "loginUrl": login_url}
+    if args.format == "json":
+        _print_json(header, results)
+    else:
+        _print_text(header, results)
+    return FOUND_PROBLEM if any(r.status == PROBLEM for r in results) else ALL_OK
+
+
+def _redacted(result: Result, redact: Callable[[str], str]) -> Result:
+    """Belt and braces: no secret the client saw can reach a report, whatever a server echoed."""
+    return Result(
+        result.check,
+        result.title,
+        result.status,
+        redact(result.summary),
+        [redact(e) for e in result.evidence],
+        redact(result.fix),
+    )
+
+
+def _cause(results: list[Result]) -> Result | None:
+    """The first problem in check order: later checks often fail because of it."""
+    return next((r for r in results if r.status == PROBLEM), None)
+
+
+def _print_json(header: dict[str, str], results: list[Result]) -> None:
+    cause = _cause(results)
+    document = {
+        **header,
+        "result": PROBLEM if cause else OK,
+        "cause": asdict(cause) if cause else None,
+        "checks": [asdict(r) for r in results],
+    }
+    print(json.dumps(document, indent=2))
+
+
+def _print_text(header: dict[str, str], results: list[Result]) -> None:
+    console = Console(file=sys.stdout, highlight=False)
+    console.print(Text(f"doctor: stack {header['stack']} ({header['region']}), API {header['apiUrl']}"))
+    table = Table(show_lines=True)
+    for column in ("Check", "Result", "What was seen", "Fix"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        seen = "\n".join([r.summary, *(f"- {e}" for e in r.evidence)])
+        table.add_row(Text(r.title), Text(r.status, style=_STYLE.get(r.status, "")), Text(seen), Text(r.fix))
+    console.print(table)
+    cause = _cause(results)
+    if cause is None:
+        console.print(Text("All checks passed.", style="green"))
+    else:
+        console.print(Text(f"Most likely cause: {cause.title}: {cause.summary}", style="bold red"))
+        console.print(Text(f"Fix: {cause.fix}"))

@@ -1,0 +1,308 @@
+"""`preflight doctor` checks 1-3: the token exchange, the region in the environment, the client's rights.
+
+Each check returns a `Result` (ok / problem / skipped) with the evidence it saw and the fix. API
+paths and response fields follow the Genesys Platform API as documented on developer.genesys.cloud
+and mirrored in MyPureCloud/platform-client-sdk-python `build/docs/` (OAuthApi.md, OrgOAuthClient.md,
+DomainOrganizationRole.md, DomainPermissionPolicy.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.access_data import CLIENT_CREDENTIALS, access_spec
+from components.regions import Region, region_for_host, regions
+from components.settings import Settings
+from preflight.genesys_api import ApiError, GenesysApi
+
+OK, PROBLEM, SKIPPED = "ok", "problem", "skipped"
+
+# Variables other Genesys tools read a region from: the provider (GENESYSCLOUD_REGION, a region code),
+# the platform SDK examples and the `gc` CLI (a domain or an API URL). Any of them pointing elsewhere
+# sends a script's or a teammate's token exchange to the wrong login host.
+REGION_ENV_VARS = ("GENESYSCLOUD_REGION", "GENESYSCLOUD_API_REGION", "GENESYSCLOUD_ENVIRONMENT")
+# The provider accepts a preset token from here instead of client credentials (precedence when both
+# are set: unverified); a stale one is a literal "token is invalid or expired".
+ACCESS_TOKEN_ENV_VAR = "GENESYSCLOUD_ACCESS_TOKEN"
+
+_NETWORK_FIXES = {
+    "dns": "check the host name (the region, --api-url/--login-url or the discovery URI), DNS and any proxy",
+    "tls": "a TLS-intercepting proxy or an old CA bundle? point SSL_CERT_FILE at the proxy's CA bundle",
+    "timeout": "check network access and proxies to the host; retry with a larger --timeout",
+    "connect": "check network access to the host (firewall, proxy, --api-url/--login-url)",
+    "invalid": "the host did not answer like the Genesys API; check --api-url",
+}
+
+
+@dataclass
+class Result:
+    """One check's verdict, what it saw, and what to do."""
+
+    check: str
+    title: str
+    status: str
+    summary: str
+    evidence: list[str] = field(default_factory=list)
+    fix: str = ""
+
+
+@dataclass
+class Context:
+    """What every check reads: settings, the API client with its token, the CLI options, the environment."""
+
+    settings: Settings
+    api: GenesysApi
+    client_id: str
+    login_url: str
+    discovery_url: str
+    probe_regions: bool
+    timeout: float
+    environ: Mapping[str, str]
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def region_login_urls() -> dict[str, str]:
+    """Login host of every region, for --probe-regions (tests replace this with fake hosts)."""
+    return {code: region.login_url for code, region in regions().items()}
+
+
+def error_fix(error: ApiError, needs: str = "") -> str:
+    """The fix for a failed call: by network failure kind, or by HTTP status."""
+    if error.kind != "http":
+        return _NETWORK_FIXES.get(error.kind, "retry later")
+    if error.status == 403:
+        return f"add {needs} to a role of the provider's client" if needs else "grant the missing permission"
+    if error.status == 401:
+        return "the API rejected the token: rerun; if it persists, check the client is active"
+    if error.status == 429:
+        return "rate limited beyond the retry budget: wait a minute and rerun"
+    return "retry; if it persists, check the Genesys status page"
+
+
+def guarded(check: str, title: str, needs: str, body: Callable[[], Result]) -> Result:
+    """Run a check; an API failure becomes a problem naming the failed call and its fix."""
+    try:
+        return body()
+    except ApiError as error:
+        summary = "rate limited" if error.status == 429 else f"the API call failed ({error.kind})"
+        return Result(check, title, PROBLEM, summary, [str(error)], error_fix(error, needs))
+
+
+# --- 1. token exchange ---------------------------------------------------------------------------
+
+
+def check_token(ctx: Context, client_secret: str) -> Result:
+    title = "Token exchange (client credentials)"
+    region = ctx.settings.region
+    outcome = ctx.api.exchange_token(ctx.login_url, ctx.client_id, client_secret)
+    if outcome.ok:
+        return Result("token", title, OK, f"token minted at {ctx.login_url} ({region.code})")
+    error = outcome.error
+    assert error is not None
+    evidence = [f"POST {ctx.login_url}/oauth/token: {error}"]
+    if error.kind != "http":
+        return Result("token", title, PROBLEM, f"cannot reach the {region.code} login host", evidence, error_fix(error))
+    if error.error_code == "unauthorized_client":
+        # Genesys answers unauthorized_client when the client exists but has another grant type (I).
+        return Result(
+            "token",
+            title,
+            PROBLEM,
+            "the client exists here but may not use the client-credentials grant",
+            evidence,
+            "use a Client Credentials OAuth client (Admin > Integrations > OAuth) for the provider",
+        )
+    if not ctx.probe_regions:
+        return Result(
+            "token",
+            title,
+            PROBLEM,
+            f"the {region.code} login host rejects these credentials",
+            [*evidence, "most common cause: the client was created in another region's org"],
+            "rerun with --probe-regions to find the region the client lives in (sends the credentials to "
+            "every region's login host); otherwise check the client id and secret",
+        )
+    return _probe(ctx, client_secret, region, evidence)
+
+
+def _probe(ctx: Context, client_secret: str, region: Region, evidence: list[str]) -> Result:
+    title = "Token exchange (client credentials)"
+    tried = []
+    # A separate client, so a foreign region's token is discarded and never used against this org.
+    with GenesysApi(ctx.settings.region.api_url, timeout=ctx.timeout) as probe:
+        for code, login_url in region_login_urls().items():
+            if code == region.code:
+                continue
+            tried.append(code)
+            if probe.exchange_token(login_url, ctx.client_id, client_secret).ok:
+                ctx.cache["client_region"] = code
+                return Result(
+                    "token",
+                    title,
+                    PROBLEM,
+                    f"wrong region: the client lives in {code}, the stack is in {region.code}",
+                    [*evidence, f"POST {login_url}/oauth/token: accepted ({code})"],
+                    f"use a client created in the {region.code} org (Admin > Integrations > OAuth there), or, if "
+                    f"the stack really belongs in {code}, set genesys-messaging:region {code}",
+                )
+    return Result(
+        "token",
+        title,
+        PROBLEM,
+        "no region's login host accepts these credentials",
+        [*evidence, f"also rejected in: {', '.join(tried)}"],
+        "the secret is wrong or the client was deleted or disabled: copy a fresh secret from the OAuth client",
+    )
+
+
+# --- 2. region and token in the environment ------------------------------------------------------
+
+
+def _env_region(value: str) -> Region | None:
+    if value.lower() in regions():
+        return regions()[value.lower()]
+    host = value.split("://", 1)[-1].split("/", 1)[0].lower()
+    return region_for_host(host)
+
+
+def check_environment(ctx: Context) -> Result:
+    title = "Region and token in the environment"
+    stack_region = ctx.settings.region
+    evidence, problems = [], []
+    for name in REGION_ENV_VARS:
+        value = ctx.environ.get(name, "").strip()
+        if not value:
+            continue
+        found = _env_region(value)
+        if found is None:
+            problems.append(f"{name}={value} names no known region")
+        elif found.code != stack_region.code:
+            problems.append(f"{name}={value} means {found.code}, the stack says {stack_region.code}")
+        else:
+            evidence.append(f"{name}={value} agrees ({found.code})")
+    token = ctx.environ.get(ACCESS_TOKEN_ENV_VAR, "").strip()
+    if token:
+        rejected = ctx.api.token_is_accepted(token)
+        if rejected is None:
+            evidence.append(f"{ACCESS_TOKEN_ENV_VAR} is set and currently accepted; it will expire")
+        elif rejected.kind != "http":
+            evidence.append(f"{ACCESS_TOKEN_ENV_VAR} is set; could not check it: {rejected}")
+        else:
+            problems.append(f"{ACCESS_TOKEN_ENV_VAR} is set and rejected: {rejected}")
+    if not problems:
+        summary = "nothing in the environment contradicts the stack" if evidence else "no Genesys region variables set"
+        return Result("environment", title, OK, summary, evidence)
+    return Result(
+        "environment",
+        title,
+        PROBLEM,
+        "the environment contradicts the stack",
+        [*problems, *evidence],
+        f"unset the variables named (or set them to {stack_region.code} / {stack_region.domain}); the program takes "
+        f"its region from genesys-messaging:region and its credentials from GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET",
+    )
+
+
+# --- 3. grant type, roles, permissions -----------------------------------------------------------
+
+
+def required_permissions() -> dict[str, str]:
+    """Every permission the provider's client must hold, with why: deployer rights plus the roles it grants."""
+    spec = access_spec()
+    needed = {p: "deployer (components/access.yaml deployer.permissions)" for p in spec.deployer_permissions}
+    for client in spec.clients.values():
+        for role in client.roles:
+            for permission in spec.roles[role].permissions:
+                needed.setdefault(permission, f"granted by the stack in role '{role}'; the provider must hold it")
+    return needed
+
+
+def holds(permission: str, policies: list[dict[str, Any]]) -> bool:
+    """Whether permission policies (domain, entityName, actionSet; '*' wildcards) grant domain:entity:action."""
+    domain, entity, action = permission.split(":")
+    for policy in policies:
+        actions = policy.get("actionSet") or []
+        if (
+            policy.get("domain") in (domain, "*")
+            and policy.get("entityName") in (entity, "*")
+            and (action in actions or "*" in actions)
+        ):
+            return True
+    return False
+
+
+def check_client(ctx: Context) -> list[Result]:
+    """The client's grant type and roles, then whether those roles hold every permission needed."""
+    title = "OAuth client grant type and roles"
+    if not ctx.api.has_token:
+        return [
+            Result("client", title, SKIPPED, "needs a token (see the token exchange)"),
+            Result("permissions", "Deployer permissions", SKIPPED, "needs a token (see the token exchange)"),
+        ]
+    try:
+        client = ctx.api.get(f"/api/v2/oauth/clients/{ctx.client_id}")
+    except ApiError as error:
+        return [
+            Result(
+                "client",
+                title,
+                PROBLEM,
+                "cannot read the client's own record",
+                [str(error)],
+                error_fix(error, "oauth:client:view"),
+            ),
+            Result("permissions", "Deployer permissions", SKIPPED, "needs the client's roles"),
+        ]
+    grant = client.get("authorizedGrantType", "")
+    scopes = client.get("scope") or []
+    role_ids = list(dict.fromkeys(r.get("roleId") or r.get("id") for r in client.get("roleDivisions") or []))
+    role_ids += [r for r in client.get("roleIds") or [] if r not in role_ids]
+    name = client.get("name", ctx.client_id)
+    evidence = [f"client '{name}': grant {grant}, {len(role_ids)} role(s), scopes {scopes}"]
+    problems = []
+    if grant != CLIENT_CREDENTIALS:
+        problems.append(f"grant type is {grant}, not {CLIENT_CREDENTIALS}")
+    if not role_ids:
+        problems.append("the client has no roles, so its token carries no permissions")
+    if scopes:
+        problems.append(f"scopes {scopes} do not apply to client-credentials clients (and no messaging:* scope exists)")
+    if problems:
+        first = Result(
+            "client",
+            title,
+            PROBLEM,
+            problems[0],
+            [*problems[1:], *evidence],
+            "grant the client roles (with divisions) that hold the permissions in components/access.yaml; "
+            "scopes are ignored for client credentials",
+        )
+    else:
+        first = Result("client", title, OK, f"client credentials with {len(role_ids)} role(s)", evidence)
+    title = "Deployer permissions"
+    if not role_ids:
+        return [first, Result("permissions", title, PROBLEM, "no roles, so no permissions", [], first.fix)]
+    return [first, guarded("permissions", title, "authorization:role:view", lambda: _permissions(ctx, role_ids))]
+
+
+def _permissions(ctx: Context, role_ids: list[str]) -> Result:
+    policies, names = [], []
+    for role_id in role_ids:
+        role = ctx.api.get(f"/api/v2/authorization/roles/{role_id}")
+        names.append(role.get("name", role_id))
+        policies += role.get("permissionPolicies") or []
+    needed = required_permissions()
+    missing = [p for p in needed if not holds(p, policies)]
+    evidence = [f"roles: {', '.join(names)}; {len(needed)} permissions required"]
+    if not missing:
+        return Result("permissions", "Deployer permissions", OK, "the roles hold every required permission", evidence)
+    return Result(
+        "permissions",
+        "Deployer permissions",
+        PROBLEM,
+        f"the client's roles lack {len(missing)} permission(s): {', '.join(missing[:5])}"
+        + (" ..." if len(missing) > 5 else ""),
+        [*evidence, *(f"missing {p}: {needed[p]}" for p in missing)],
+        "add the missing permissions to a role of the provider's client (Admin > Roles / Permissions)",
+    )

@@ -1,0 +1,318 @@
+"""`preflight doctor` checks 4-6: each site's deployment, configuration and flow; the identity-provider
+integration and its discovery document; the CRM data action.
+
+API paths and fields per developer.genesys.cloud, as mirrored in MyPureCloud/platform-client-sdk-python
+`build/docs/`: WebDeploymentsApi.md (GET /api/v2/webdeployments/deployments,
+/configurations/{id}/versions/{versionId}), ExpandableWebDeployment.md, WebDeploymentConfigurationVersion.md
+(status, datePublished, authenticationSettings), ArchitectApi.md + Flow.md (type, publishedVersion),
+IntegrationsApi.md + Integration.md (intendedState, reportedState.code, integrationType.id), Action.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components import naming
+from components.settings import Site
+from preflight.doctor_checks import OK, PROBLEM, SKIPPED, Context, Result, error_fix, guarded
+from preflight.genesys_api import ApiError
+
+FLOW_TYPE = "inboundshortmessage"
+# Display name of the integration type authenticated messaging needs (Genesys help, "Configure
+# authenticated web messaging"); the type id in settings is a guess until confirmed live.
+OIDC_TYPE_DISPLAY_NAME = "OpenID Connect Messenger Configuration"
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+
+
+def _skipped_without_token(ctx: Context, check: str, title: str) -> Result | None:
+    if ctx.api.has_token:
+        return None
+    return Result(check, title, SKIPPED, "needs a token (see the token exchange)")
+
+
+def _integrations(ctx: Context) -> list[dict[str, Any]]:
+    if "integrations" not in ctx.cache:
+        ctx.cache["integrations"] = list(ctx.api.get_all("/api/v2/integrations"))
+    return ctx.cache["integrations"]
+
+
+def _by_name(entities: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    return next((e for e in entities if e.get("name") == name), None)
+
+
+def _is_active(integration: dict[str, Any]) -> bool:
+    reported = (integration.get("reportedState") or {}).get("code")
+    return integration.get("intendedState") == "ENABLED" and reported == "ACTIVE"
+
+
+def _state(integration: dict[str, Any]) -> str:
+    reported = (integration.get("reportedState") or {}).get("code", "unknown")
+    return f"intendedState {integration.get('intendedState')}, reportedState {reported}"
+
+
+def _host(domain: str) -> str:
+    return domain.split("://", 1)[-1].split("/", 1)[0].lower()
+
+
+# --- 4. deployments, configurations, flows --------------------------------------------------------
+
+
+def check_sites(ctx: Context) -> list[Result]:
+    results = []
+    for site in ctx.settings.sites:
+        title = f"Deployment '{naming.deployment_name(ctx.settings, site.key)}'"
+        results.append(
+            _skipped_without_token(ctx, f"deployment:{site.key}", title)
+            or guarded(
+                f"deployment:{site.key}",
+                title,
+                "webDeployments:deployment:view and webDeployments:configuration:view",
+                lambda site=site, title=title: _deployment(ctx, site, title),
+            )
+        )
+        flow_title = f"Flow of site '{site.key}'"
+        results.append(
+            _skipped_without_token(ctx, f"flow:{site.key}", flow_title)
+            or guarded(
+                f"flow:{site.key}",
+                flow_title,
+                "architect:flow:view",
+                lambda site=site, flow_title=flow_title: _flow(ctx, site, flow_title),
+            )
+        )
+    return results
+
+
+def _deployments(ctx: Context) -> list[dict[str, Any]]:
+    if "deployments" not in ctx.cache:
+        body = ctx.api.get("/api/v2/webdeployments/deployments")
+        ctx.cache["deployments"] = (body.get("entities") or []) if isinstance(body, dict) else []
+    return ctx.cache["deployments"]
+
+
+def _deployment(ctx: Context, site: Site, title: str) -> Result:
+    check, name = f"deployment:{site.key}", naming.deployment_name(ctx.settings, site.key)
+    deployment = _by_name(_deployments(ctx), name)
+    if deployment is None:
+        return Result(
+            check,
+            title,
+            PROBLEM,
+            f"no web deployment named '{name}'",
+            [f"deployments in the org: {', '.join(sorted(d.get('name', '?') for d in _deployments(ctx))) or 'none'}"],
+            "deploy the stack (pulumi up) or check genesys-messaging:namePrefix and the org/region",
+        )
+    problems, fixes = [], []
+    evidence = [f"deployment {deployment.get('id')}: status {deployment.get('status')}"]
+    if deployment.get("status") != "Active":
+        problems.append(f"status is {deployment.get('status')}, not Active")
+        fixes.append("wait for Pending to finish or fix the Error shown in Admin > Messenger Deployments")
+    if deployment.get("allowAllDomains"):
+        problems.append("allowAllDomains is true: any site can embed this deployment")
+        fixes.append("set allowAllDomains false (the stack lists its domains)")
+    allowed = {_host(d) for d in deployment.get("allowedDomains") or []}
+    missing = [d for d in site.domains if d not in allowed]
+    if missing:
+        problems.append(f"allowedDomains lack {', '.join(missing)} (has {', '.join(sorted(allowed)) or 'none'})")
+        fixes.append(f"pulumi up so allowedDomains include sites.{site.key}.domains")
+    problems_cfg, evidence_cfg, fix_cfg = _configuration(ctx, deployment)
+    problems += problems_cfg
+    evidence += evidence_cfg
+    fixes += fix_cfg
+    if not problems:
+        return Result(check, title, OK, "Active, domains allowed, authenticated configuration published", evidence)
+    return Result(check, title, PROBLEM, problems[0], [*problems[1:], *evidence], "; ".join(dict.fromkeys(fixes)))
+
+
+def _configuration(ctx: Context, deployment: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    ref = deployment.get("configuration") or {}
+    config_id, version = ref.get("id"), ref.get("version")
+    if not config_id or not version:
+        return ["the deployment references no configuration version"], [], ["pulumi up to attach the configuration"]
+    evidence = [f"configuration {config_id} version {version}"]
+    problems, fixes = [], []
+    published = ctx.api.get(f"/api/v2/webdeployments/configurations/{config_id}/versions/{version}")
+    if version == "draft" or published.get("status") != "Active" or not published.get("datePublished"):
+        problems.append(f"configuration version {version} is not published (status {published.get('status')})")
+        fixes.append("publish the configuration (pulumi up publishes a new version on every change)")
+    auth = published.get("authenticationSettings") or {}
+    if not auth.get("enabled"):
+        problems.append("authenticated messaging is off in the published configuration")
+        fixes.append("enable authenticationSettings with the OpenID Connect integration and publish")
+    else:
+        oidc = _by_name(_integrations(ctx), ctx.settings.name(naming.OIDC_INTEGRATION_NAME))
+        if oidc is None:
+            problems.append("authentication points at an integration, but the stack's OIDC integration is missing")
+            fixes.append("create the OpenID Connect Messenger Configuration integration (pulumi up)")
+        elif auth.get("integrationId") != oidc.get("id"):
+            problems.append(f"authentication uses integration {auth.get('integrationId')}, not '{oidc.get('name')}'")
+            fixes.append("point authenticationSettings.integrationId at the stack's OIDC integration (pulumi up)")
+    return problems, evidence, fixes
+
+
+def _flow(ctx: Context, site: Site, title: str) -> Result:
+    check, expected = f"flow:{site.key}", naming.flow_name(ctx.settings)
+    deployment = _by_name(_deployments(ctx), naming.deployment_name(ctx.settings, site.key))
+    flow_ref = (deployment or {}).get("flow") or {}
+    problems = []
+    if flow_ref.get("id"):
+        flow = ctx.api.get(f"/api/v2/flows/{flow_ref['id']}")
+    else:
+        # No flow to follow from the deployment: look the stack's flow up by name to say what exists.
+        found = list(ctx.api.get_all("/api/v2/flows", {"name": expected, "type": FLOW_TYPE}))
+        flow = _by_name(found, expected)
+        routes = "the deployment routes to no flow" if deployment else "there is no deployment to route to it"
+        if flow is None:
+            return Result(
+                check,
+                title,
+                PROBLEM,
+                f"no flow named '{expected}' and {routes}",
+                [],
+                "publish the inbound message flow and set it on the deployment (pulumi up)",
+            )
+        problems.append(f"{routes}; the stack's flow exists")
+    evidence = [f"flow '{flow.get('name')}' ({flow.get('id')}): type {flow.get('type')}"]
+    if str(flow.get("type", "")).lower() != FLOW_TYPE:
+        problems.append(f"the flow is of type {flow.get('type')}, not {FLOW_TYPE.upper()}")
+    if not flow.get("publishedVersion"):
+        problems.append("the flow has never been published: messages have nowhere to go")
+    if flow.get("name") != expected:
+        problems.append(f"the deployment routes to '{flow.get('name')}', the stack's flow is '{expected}'")
+    if not problems:
+        return Result(check, title, OK, f"published {FLOW_TYPE} flow", evidence)
+    return Result(
+        check,
+        title,
+        PROBLEM,
+        problems[0],
+        [*problems[1:], *evidence],
+        "publish the stack's inbound message flow and point the deployment at it (pulumi up)",
+    )
+
+
+# --- 5. identity-provider integration and its discovery document ------------------------------------
+
+
+def check_oidc_integration(ctx: Context) -> Result:
+    title = "OpenID Connect integration"
+    return _skipped_without_token(ctx, "oidc-integration", title) or guarded(
+        "oidc-integration", title, "integrations:integration:view", lambda: _oidc(ctx, title)
+    )
+
+
+def _oidc(ctx: Context, title: str) -> Result:
+    name, type_id = ctx.settings.name(naming.OIDC_INTEGRATION_NAME), ctx.settings.oidc_integration_type
+    integration = _by_name(_integrations(ctx), name)
+    problems, fixes, evidence = [], [], []
+    if integration is None:
+        problems.append(f"no integration named '{name}'")
+        fixes.append("create it (pulumi up); authenticated messaging cannot start without it")
+    else:
+        evidence.append(f"integration {integration.get('id')}: {_state(integration)}")
+        if not _is_active(integration):
+            problems.append(f"the integration is not active ({_state(integration)})")
+            fixes.append("enable the integration (intendedState ENABLED) and fix its credentials/discovery URI")
+        actual_type = (integration.get("integrationType") or {}).get("id")
+        if actual_type != type_id:
+            problems.append(f"its type is {actual_type}, genesys-messaging:oidcIntegrationType says {type_id}")
+            fixes.append(f"set genesys-messaging:oidcIntegrationType {actual_type} if that type is the right one")
+    # The configured type id is a guess from docs, never verified against a live org: confirm it here.
+    types = list(ctx.api.get_all("/api/v2/integrations/types"))
+    known = next((t for t in types if t.get("id") == type_id), None)
+    if known is None:
+        candidates = [f"{t.get('id')} ({t.get('name')})" for t in types if "openid" in str(t.get("name", "")).lower()]
+        problems.append(f"integration type id '{type_id}' (unverified default) does not exist on this org")
+        fixes.append(f"set genesys-messaging:oidcIntegrationType to the right id; candidates: {candidates or 'none'}")
+    elif OIDC_TYPE_DISPLAY_NAME.lower() not in str(known.get("name", "")).lower():
+        problems.append(f"type id '{type_id}' exists but is '{known.get('name')}', not {OIDC_TYPE_DISPLAY_NAME}")
+        fixes.append(f"set genesys-messaging:oidcIntegrationType to the {OIDC_TYPE_DISPLAY_NAME} type id")
+    else:
+        evidence.append(
+            f"type id '{type_id}' confirmed on this org as '{known.get('name')}' (the default is unverified)"
+        )
+    if not problems:
+        return Result("oidc-integration", title, OK, "active, of the confirmed OpenID Connect type", evidence)
+    return Result("oidc-integration", title, PROBLEM, problems[0], [*problems[1:], *evidence], "; ".join(fixes))
+
+
+def check_discovery(ctx: Context) -> Result:
+    """The IdP's discovery document answers and names the issuer the discovery URI implies."""
+    title = "Identity provider discovery document"
+    configured = ctx.settings.identity_provider.discovery_uri
+    url = ctx.discovery_url or configured
+    where = f"{url} (--discovery-url, standing in for {configured})" if url != configured else url
+    try:
+        return _discovery(ctx, title, url, where, configured)
+    except ApiError as error:
+        # The IdP, not Genesys, answered: Genesys permission hints would mislead here.
+        fix = error_fix(error) if error.kind != "http" else "check identityProvider.discoveryUri with your IdP admin"
+        return Result("idp-discovery", title, PROBLEM, "the discovery document cannot be read", [str(error)], fix)
+
+
+def _discovery(ctx: Context, title: str, url: str, where: str, configured: str) -> Result:
+    document = ctx.api.get_public_json(url)
+    expected = configured.removesuffix(DISCOVERY_SUFFIX).rstrip("/")
+    issuer = document.get("issuer") if isinstance(document, dict) else None
+    evidence = [f"fetched {where}", f"issuer {issuer!r}"]
+    if not isinstance(issuer, str):
+        return Result(
+            "idp-discovery",
+            title,
+            PROBLEM,
+            "the discovery document has no issuer",
+            evidence,
+            "check identityProvider.discoveryUri points at the IdP's OpenID configuration",
+        )
+    if issuer.rstrip("/") != expected:
+        return Result(
+            "idp-discovery",
+            title,
+            PROBLEM,
+            f"issuer {issuer} does not match the discovery URI ({expected})",
+            evidence,
+            "use the discovery URI of the issuer your IdP's tokens name (tenant / realm path included)",
+        )
+    return Result("idp-discovery", title, OK, f"reachable, issuer {issuer}", evidence)
+
+
+# --- 6. the CRM data action ------------------------------------------------------------------------
+
+
+def check_crm_action(ctx: Context) -> Result:
+    title = "CRM data action"
+    return _skipped_without_token(ctx, "crm-action", title) or guarded(
+        "crm-action", title, "integrations:action:view", lambda: _crm_action(ctx, title)
+    )
+
+
+def _crm_action(ctx: Context, title: str) -> Result:
+    category = ctx.settings.name(naming.CRM_INTEGRATION_NAME)
+    name = ctx.settings.name(naming.CRM_LOOKUP_ACTION_NAME)
+    found = list(ctx.api.get_all("/api/v2/integrations/actions", {"name": name}))
+    action = next((a for a in found if a.get("name") == name and a.get("category") == category), None)
+    # The actions API reports no last-execution or last-test result, so that part cannot be checked.
+    note = "the API exposes no last test/execution result for an action; test it in Admin > Integrations > Actions"
+    if action is None:
+        seen = [f"{a.get('category')}/{a.get('name')}" for a in found]
+        return Result(
+            "crm-action",
+            title,
+            PROBLEM,
+            f"no data action '{category}/{name}'",
+            [f"same name elsewhere: {seen}", note],
+            "deploy the stack (pulumi up); the inbound flow calls the action by category and name",
+        )
+    evidence = [f"action {action.get('id')} version {action.get('version')}", note]
+    integration = next((i for i in _integrations(ctx) if i.get("id") == action.get("integrationId")), None)
+    if integration is None or not _is_active(integration):
+        state = _state(integration) if integration else "not found"
+        return Result(
+            "crm-action",
+            title,
+            PROBLEM,
+            f"the action's integration is not active ({state}): every call fails",
+            evidence,
+            f"enable the '{category}' integration (intendedState ENABLED) and check its credentials",
+        )
+    return Result("crm-action", title, OK, f"'{category}/{name}' exists and its integration is active", evidence)

@@ -1,0 +1,314 @@
+"""A fake Genesys Cloud org for the doctor tests, served over HTTP on 127.0.0.1 only.
+
+Responses follow the recorded shapes of the Platform API (entity listings with `entities`/`pageCount`,
+OAuth errors with `error`/`error_description`, Genesys errors with `message`/`code`/`status`).
+Login hosts are per region under `/login/<region>`, so a test can put the client in another region.
+Tests mutate the `FakeOrg` fields to break one thing at a time. The server stops when its context
+exits; a stalled handler wakes up then too, so nothing outlives a test.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from components import naming
+from components.settings import Settings
+from preflight.doctor_checks import required_permissions
+
+CLIENT_ID = "3f0c8d0e-doctor-client"
+CLIENT_SECRET = "fake-client-secret-7c1f2e9a"
+ACCESS_TOKEN = "fake-access-token-5b8d3c4f"
+OIDC_TYPE = "openid-connect-messenger-configuration"
+STALL_SECONDS = 5
+
+
+def policies(permissions: list[str]) -> list[dict[str, Any]]:
+    """Role permission policies as GET /api/v2/authorization/roles/{id} returns them."""
+    grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for permission in permissions:
+        domain, entity, action = permission.split(":")
+        grouped[(domain, entity)].append(action)
+    return [
+        {"domain": d, "entityName": e, "actionSet": sorted(a), "allowConditions": False}
+        for (d, e), a in sorted(grouped.items())
+    ]
+
+
+@dataclass
+class FakeOrg:
+    """A healthy org for the stack; tests change one field to create one problem."""
+
+    settings: Settings
+    home_region: str = ""
+    client: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    config_versions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    flows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    integrations: list[dict[str, Any]] = field(default_factory=list)
+    integration_types: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    discovery: dict[str, Any] = field(default_factory=dict)
+    forbidden: set[str] = field(default_factory=set)
+    """Path prefixes answered 403 missing.permissions."""
+    rate_limited: dict[str, int] = field(default_factory=dict)
+    """Path prefix -> how many 429s to answer before serving it."""
+    retry_after: str = "0"
+    stalled: set[str] = field(default_factory=set)
+    """Path prefixes that never answer (until the server stops)."""
+    echo_credentials: bool = False
+    """Quote the received credentials in error messages, as a careless gateway might."""
+    page_size: int | None = None
+    """Force a page size on listings, to exercise paging."""
+    hits: Counter = field(default_factory=Counter)
+    """Requests per (method, path), including the ones answered 429."""
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.home_region = self.home_region or s.region.code
+        self.client = {
+            "id": CLIENT_ID,
+            "name": "pulumi-deployer",
+            "authorizedGrantType": "CLIENT-CREDENTIALS",
+            "scope": [],
+            "roleDivisions": [{"roleId": "role-deployer", "divisionId": "division-home"}],
+            "state": "active",
+            "accessTokenValiditySeconds": 86400,
+        }
+        self.roles = {
+            "role-deployer": {
+                "id": "role-deployer",
+                "name": "Pulumi deployer",
+                "permissionPolicies": policies(list(required_permissions())),
+                "userCount": 0,
+            }
+        }
+        oidc = {
+            "id": "integration-oidc",
+            "name": s.name(naming.OIDC_INTEGRATION_NAME),
+            "integrationType": {"id": OIDC_TYPE, "name": "OpenID Connect Messenger Configuration"},
+            "intendedState": "ENABLED",
+            "reportedState": {"code": "ACTIVE", "effective": "Active"},
+        }
+        crm = {
+            "id": "integration-crm",
+            "name": s.name(naming.CRM_INTEGRATION_NAME),
+            "integrationType": {"id": "custom-rest-actions", "name": "Web Services Data Actions"},
+            "intendedState": "ENABLED",
+            "reportedState": {"code": "ACTIVE", "effective": "Active"},
+        }
+        self.integrations = [crm, oidc]
+        self.integration_types = [
+            {"id": "custom-rest-actions", "name": "Web Services Data Actions"},
+            {"id": OIDC_TYPE, "name": "OpenID Connect Messenger Configuration"},
+            {"id": "purecloud-data-actions", "name": "Genesys Cloud Data Actions"},
+        ]
+        flow_id = "flow-inbound"
+        self.flows = {
+            flow_id: {
+                "id": flow_id,
+                "name": naming.flow_name(s),
+                "type": "INBOUNDSHORTMESSAGE",
+                "active": True,
+                "publishedVersion": {"id": "3.0", "commitVersion": "3.0"},
+            }
+        }
+        for site in s.sites:
+            config_id = f"configuration-{site.key}"
+            self.deployments.append(
+                {
+                    "id": f"deployment-{site.key}",
+                    "name": naming.deployment_name(s, site.key),
+                    "status": "Active",
+                    "allowAllDomains": False,
+                    "allowedDomains": list(site.domains),
+                    "configuration": {"id": config_id, "version": "4"},
+                    "flow": {"id": flow_id, "name": naming.flow_name(s)},
+                }
+            )
+            self.config_versions[(config_id, "4")] = {
+                "id": config_id,
+                "name": naming.configuration_name(s, site.key),
+                "version": "4",
+                "status": "Active",
+                "datePublished": "2026-11-20T09:00:00.000Z",
+                "languages": list(site.languages),
+                "defaultLanguage": site.default_language,
+                "authenticationSettings": {
+                    "enabled": True,
+                    "integrationId": "integration-oidc",
+                    "allowSessionUpgrade": True,
+                },
+            }
+        self.actions = [
+            {
+                "id": "action-crm-lookup",
+                "name": s.name(naming.CRM_LOOKUP_ACTION_NAME),
+                "category": s.name(naming.CRM_INTEGRATION_NAME),
+                "integrationId": "integration-crm",
+                "version": 2,
+                "secure": False,
+            }
+        ]
+        issuer = s.identity_provider.discovery_uri.removesuffix("/.well-known/openid-configuration")
+        self.discovery = {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/oauth/token",
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        }
+
+    def integration(self, name_base: str) -> dict[str, Any]:
+        return next(i for i in self.integrations if i["name"] == self.settings.name(name_base))
+
+    def deployment(self, site_key: str) -> dict[str, Any]:
+        return next(d for d in self.deployments if d["id"] == f"deployment-{site_key}")
+
+
+def _listing(entities: list[dict[str, Any]], query: dict[str, list[str]], forced: int | None) -> dict[str, Any]:
+    size = forced or int(query.get("pageSize", ["25"])[0])
+    number = int(query.get("pageNumber", ["1"])[0])
+    count = max(1, -(-len(entities) // size))
+    page = entities[(number - 1) * size : number * size]
+    return {"entities": page, "pageSize": size, "pageNumber": number, "total": len(entities), "pageCount": count}
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
+    return status, {"message": message, "code": code, "status": status}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    org: FakeOrg
+    stop: threading.Event
+
+    def log_message(self, *_args: Any) -> None:  # keep test output clean
+        pass
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def _intercepted(self, path: str) -> bool:
+        """Stall, rate limit or forbid per the org's test settings; True when answered."""
+        org = self.org
+        org.hits[(self.command, path)] += 1
+        if any(path.startswith(p) for p in org.stalled):
+            self.stop.wait(STALL_SECONDS)
+            return True
+        for prefix, remaining in org.rate_limited.items():
+            if path.startswith(prefix) and remaining > 0:
+                org.rate_limited[prefix] = remaining - 1
+                status, body = _error(429, "too.many.requests", "Rate limit exceeded")
+                self._send(status, body, {"Retry-After": org.retry_after})
+                return True
+        if any(path.startswith(p) for p in org.forbidden):
+            self._send(*_error(403, "missing.permissions", "You are missing the permissions for this request"))
+            return True
+        return False
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if self._intercepted(path):
+            return
+        parts = path.strip("/").split("/")
+        if len(parts) == 4 and parts[0] == "login" and parts[2:] == ["oauth", "token"]:
+            self._token(parts[1])
+        else:
+            self._send(*_error(404, "not.found", f"no route {path}"))
+
+    def _token(self, region: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        form = parse_qs(self.rfile.read(length).decode())
+        auth = self.headers.get("Authorization", "")
+        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if form.get("grant_type") != ["client_credentials"]:
+            self._send(400, {"error": "unsupported_grant_type", "description": "grant type not supported"})
+        elif region == self.org.home_region and auth == expected:
+            self._send(200, {"access_token": ACCESS_TOKEN, "token_type": "bearer", "expires_in": 86399})
+        else:
+            # Genesys answers a client unknown in this region exactly like a wrong secret.
+            detail = f"client not found: {base64.b64decode(auth[6:]).decode()}" if self.org.echo_credentials else ""
+            description = detail or "client not found"
+            self._send(400, {"error": "invalid_client", "description": description, "error_description": description})
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        path, query = url.path, parse_qs(url.query)
+        if self._intercepted(path):
+            return
+        if path == "/idp/.well-known/openid-configuration":
+            self._send(200, self.org.discovery)
+            return
+        received = self.headers.get("Authorization", "")
+        if received != f"Bearer {ACCESS_TOKEN}":
+            echo = f" (got {received})" if self.org.echo_credentials else ""
+            self._send(*_error(401, "bad.credentials", "Invalid login credentials." + echo))
+            return
+        self._send(*self._api(path, query))
+
+    def _api(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        org, parts = self.org, path.strip("/").split("/")[2:]
+        not_found = _error(404, "not.found", f"{path} not found")
+        match parts:
+            case ["tokens", "me"]:
+                return 200, {"name": "pulumi-deployer", "homeOrganization": {"id": "org-1"}}
+            case ["oauth", "clients", client_id]:
+                return (200, org.client) if client_id == org.client["id"] else not_found
+            case ["authorization", "roles", role_id]:
+                return (200, org.roles[role_id]) if role_id in org.roles else not_found
+            case ["webdeployments", "deployments"]:
+                return 200, {"entities": org.deployments, "total": len(org.deployments)}
+            case ["webdeployments", "configurations", config_id, "versions", version]:
+                found = org.config_versions.get((config_id, version))
+                return (200, found) if found else not_found
+            case ["flows", flow_id]:
+                return (200, org.flows[flow_id]) if flow_id in org.flows else not_found
+            case ["flows"]:
+                named = [f for f in org.flows.values() if f["name"] in query.get("name", [f["name"]])]
+                return 200, _listing(named, query, org.page_size)
+            case ["integrations"]:
+                return 200, _listing(org.integrations, query, org.page_size)
+            case ["integrations", "types"]:
+                return 200, _listing(org.integration_types, query, org.page_size)
+            case ["integrations", "actions"]:
+                wanted = query.get("name", [""])[0].lower()
+                named = [a for a in org.actions if wanted in a["name"].lower()]
+                return 200, _listing(named, query, org.page_size)
+        return not_found
+
+
+@contextmanager
+def serve(org: FakeOrg) -> Iterator[str]:
+    """Serve the org on 127.0.0.1 (an ephemeral port) in a thread; yields the base URL."""
+    stop = threading.Event()
+    handler = type("Handler", (_Handler,), {"org": org, "stop": stop})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.block_on_close = False
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,476 @@
+"""`python -m preflight doctor` against a fake org: each check through its ok and problem paths.
+
+Every run asserts that neither the client secret nor any access token reaches stdout or stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from components import naming
+from components.regions import regions
+from components.settings import parse_settings
+from preflight import doctor_checks
+from preflight.__main__ import main
+from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
+from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
+from preflight.genesys_api import GenesysApi, retry_after_seconds
+from tests.conftest import ROOT, stack_config
+from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, policies, serve
+
+STALE_ENV_TOKEN = "stale-env-token-0d9e8f7a"
+SECRETS = (CLIENT_SECRET, ACCESS_TOKEN, STALE_ENV_TOKEN)
+
+
+@dataclass
+class Report:
+    code: int
+    out: str
+    err: str
+    document: dict[str, Any] | None
+
+    def check(self, check_id: str) -> dict[str, Any]:
+        assert self.document is not None, f"no JSON report; stderr: {self.err}"
+        found = [c for c in self.document["checks"] if c["check"] == check_id]
+        assert found, f"no check {check_id}: {[c['check'] for c in self.document['checks']]}"
+        return found[0]
+
+    def text(self, check_id: str) -> str:
+        c = self.check(check_id)
+        return " ".join([c["summary"], *c["evidence"], c["fix"]])
+
+    @property
+    def cause(self) -> dict[str, Any]:
+        assert self.document is not None and self.document["cause"], f"no cause in {self.out}"
+        return self.document["cause"]
+
+
+def staging_settings():
+    stack = stack_config("staging")
+    return parse_settings(
+        stack.config, set(stack.secret_keys), project="genesys-messaging", stack="staging", source="x"
+    )
+
+
+@pytest.fixture
+def org() -> FakeOrg:
+    return FakeOrg(staging_settings())
+
+
+@pytest.fixture
+def doctor(org: FakeOrg, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Iterator[Callable]:
+    """Run the doctor in-process against the fake org; returns a Report and checks no secret leaked."""
+    monkeypatch.chdir(ROOT)
+    for var in (*REGION_ENV_VARS, ACCESS_TOKEN_ENV_VAR):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(CLIENT_ID_VAR, CLIENT_ID)
+    monkeypatch.setenv(CLIENT_SECRET_VAR, CLIENT_SECRET)
+    monkeypatch.setenv("COLUMNS", "400")  # rich tables: one line per cell, so phrases are not wrapped
+    with serve(org) as base:
+        assert base.startswith("http://127.0.0.1:")
+        fake_logins = {code: f"{base}/login/{code}" for code in regions()}
+        monkeypatch.setattr(doctor_checks, "region_login_urls", lambda: fake_logins)
+
+        def run(*extra: str, fmt: str = "json", source: tuple[str, ...] = ("--stack", "staging")) -> Report:
+            argv = ["doctor", *source, "--format", fmt, "--timeout", "2", "--api-url", base]
+            argv += ["--login-url", f"{base}/login/eu-west-1"]
+            argv += ["--discovery-url", f"{base}/idp/.well-known/openid-configuration", *extra]
+            code = main(argv)
+            out, err = capsys.readouterr()
+            for secret in SECRETS:
+                assert secret not in out and secret not in err, f"secret leaked in {fmt} output"
+            document = json.loads(out) if fmt == "json" and out.strip() else None
+            return Report(code, out, err, document)
+
+        run.base = base
+        yield run
+
+
+def statuses(report: Report) -> dict[str, str]:
+    assert report.document is not None
+    return {c["check"]: c["status"] for c in report.document["checks"]}
+
+
+# --- a healthy org ---------------------------------------------------------------------------------
+
+
+def test_healthy_org_passes_every_check(doctor):
+    report = doctor()
+    assert report.code == 0, report.out
+    assert set(statuses(report).values()) == {"ok"}, statuses(report)
+    assert report.document["result"] == "ok" and report.document["cause"] is None
+    assert "confirmed on this org" in report.text("oidc-integration")
+
+
+def test_healthy_org_text_report(doctor):
+    report = doctor(fmt="text")
+    assert report.code == 0
+    assert "All checks passed." in report.out
+    assert "Token exchange (client credentials)" in report.out
+
+
+def test_paged_listings_are_followed(doctor, org):
+    org.page_size = 1
+    report = doctor()
+    assert report.code == 0, report.out
+    assert org.hits[("GET", "/api/v2/integrations/types")] == len(org.integration_types)
+
+
+# --- 1. token exchange and region --------------------------------------------------------------------
+
+
+def test_wrong_region_without_probing_keeps_credentials_home(doctor, org):
+    org.home_region = "eu-central-1"
+    report = doctor()
+    assert report.code == 1
+    assert report.cause["check"] == "token"
+    assert "rejects these credentials" in report.cause["summary"]
+    assert "--probe-regions" in report.cause["fix"]
+    posts = {path for (method, path) in org.hits if method == "POST"}
+    assert posts == {"/login/eu-west-1/oauth/token"}, posts
+    assert statuses(report)["deployment:www"] == "skipped"
+
+
+def test_probing_names_the_region_the_client_lives_in(doctor, org):
+    org.home_region = "eu-central-1"
+    report = doctor("--probe-regions", fmt="text")
+    assert report.code == 1
+    assert "wrong region: the client lives in eu-central-1, the stack is in eu-west-1" in report.out
+    assert "Most likely cause: Token exchange" in report.out
+
+
+def test_probing_with_a_wrong_secret_says_no_region_accepts(doctor, monkeypatch):
+    monkeypatch.setenv(CLIENT_SECRET_VAR, "not-the-secret-" + CLIENT_SECRET)
+    report = doctor("--probe-regions")
+    assert report.code == 1
+    assert report.cause["summary"] == "no region's login host accepts these credentials"
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [("GENESYSCLOUD_REGION", "eu-central-1"), ("GENESYSCLOUD_API_REGION", "https://api.mypurecloud.de")],
+)
+def test_environment_region_contradicting_the_stack(doctor, monkeypatch, var, value):
+    monkeypatch.setenv(var, value)
+    report = doctor()
+    assert report.code == 1
+    assert report.check("environment")["status"] == "problem"
+    assert f"{var}={value} means eu-central-1, the stack says eu-west-1" in report.text("environment")
+
+
+def test_environment_region_agreeing_with_the_stack(doctor, monkeypatch):
+    monkeypatch.setenv("GENESYSCLOUD_REGION", "mypurecloud.ie")
+    report = doctor()
+    assert report.code == 0
+    assert "agrees (eu-west-1)" in report.text("environment")
+
+
+def test_stale_access_token_in_the_environment(doctor, monkeypatch):
+    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, STALE_ENV_TOKEN)
+    report = doctor(fmt="text")
+    assert report.code == 1
+    assert "GENESYSCLOUD_ACCESS_TOKEN is set and rejected" in report.out
+
+
+def test_secrets_echoed_by_a_server_are_redacted(doctor, org, monkeypatch):
+    org.echo_credentials = True
+    org.home_region = "eu-central-1"
+    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, STALE_ENV_TOKEN)
+    for fmt in ("json", "text"):
+        report = doctor("--probe-regions", fmt=fmt)  # the fixture asserts no secret in the output
+        assert "client not found: " + CLIENT_ID + ":***" in report.out
+        assert "(got Bearer ***)" in report.out
+
+
+# --- 3. grant type, roles and permissions ------------------------------------------------------------
+
+
+def test_client_with_scopes_and_no_roles(doctor, org):
+    org.client.update(scope=["messaging:write", "conversations"], roleDivisions=[])
+    report = doctor()
+    assert report.code == 1
+    assert report.cause["check"] == "client"
+    assert report.cause["summary"] == "the client has no roles, so its token carries no permissions"
+    assert "do not apply to client-credentials clients" in report.text("client")
+    assert report.check("permissions")["status"] == "problem"
+
+
+def test_role_missing_a_deployer_permission(doctor, org):
+    held = [p for p in doctor_checks.required_permissions() if p != "webDeployments:deployment:edit"]
+    org.roles["role-deployer"]["permissionPolicies"] = policies(held)
+    report = doctor()
+    assert report.code == 1
+    assert report.cause["check"] == "permissions"
+    assert "lack 1 permission(s): webDeployments:deployment:edit" in report.cause["summary"]
+
+
+def test_provider_must_hold_the_roles_it_grants(doctor, org):
+    held = [p for p in doctor_checks.required_permissions() if p != "externalContacts:contact:view"]
+    org.roles["role-deployer"]["permissionPolicies"] = policies(held)
+    report = doctor()
+    assert "missing externalContacts:contact:view: granted by the stack in role 'contact-lookup'" in report.text(
+        "permissions"
+    )
+
+
+def test_wildcard_policies_hold_every_permission(doctor, org):
+    org.roles["role-deployer"]["permissionPolicies"] = [{"domain": "*", "entityName": "*", "actionSet": ["*"]}]
+    assert doctor().check("permissions")["status"] == "ok"
+
+
+def test_client_that_cannot_read_itself(doctor, org):
+    org.forbidden.add("/api/v2/oauth/clients/")
+    report = doctor()
+    assert report.cause["check"] == "client"
+    assert "oauth:client:view" in report.cause["fix"]
+    assert "403" in report.text("client")
+
+
+def test_forbidden_deployment_listing_names_the_permission(doctor, org):
+    org.forbidden.add("/api/v2/webdeployments/deployments")
+    report = doctor()
+    assert report.check("deployment:www")["fix"].startswith("add webDeployments:deployment:view")
+
+
+# --- 4. deployments, configurations and flows ------------------------------------------------------------
+
+
+def test_inactive_deployment(doctor, org):
+    org.deployment("www")["status"] = "Inactive"
+    report = doctor()
+    assert report.code == 1
+    assert report.check("deployment:www")["summary"] == "status is Inactive, not Active"
+    assert report.check("deployment:support")["status"] == "ok"
+
+
+def test_missing_domain(doctor, org):
+    org.deployment("www")["allowedDomains"] = ["www.staging.example.com"]
+    report = doctor()
+    assert "allowedDomains lack example-staging.netlify.app" in report.check("deployment:www")["summary"]
+
+
+def test_allow_all_domains(doctor, org):
+    org.deployment("support")["allowAllDomains"] = True
+    assert "allowAllDomains is true" in doctor().text("deployment:support")
+
+
+def test_missing_deployment(doctor, org):
+    org.deployments = [d for d in org.deployments if d["id"] != "deployment-www"]
+    report = doctor()
+    assert report.check("deployment:www")["summary"] == "no web deployment named 'stg-www'"
+
+
+def test_unpublished_configuration(doctor, org):
+    version = org.config_versions[("configuration-www", "4")]
+    version.update(status="Pending", datePublished=None)
+    assert "configuration version 4 is not published" in doctor().check("deployment:www")["summary"]
+
+
+def test_authentication_disabled(doctor, org):
+    org.config_versions[("configuration-support", "4")]["authenticationSettings"]["enabled"] = False
+    report = doctor()
+    assert (
+        report.check("deployment:support")["summary"] == "authenticated messaging is off in the published configuration"
+    )
+
+
+def test_authentication_pointing_at_another_integration(doctor, org):
+    org.config_versions[("configuration-www", "4")]["authenticationSettings"]["integrationId"] = "integration-other"
+    assert "uses integration integration-other" in doctor().check("deployment:www")["summary"]
+
+
+def test_unpublished_flow(doctor, org):
+    org.flows["flow-inbound"]["publishedVersion"] = None
+    report = doctor()
+    assert report.code == 1
+    assert report.check("flow:www")["summary"] == "the flow has never been published: messages have nowhere to go"
+
+
+def test_flow_of_the_wrong_type(doctor, org):
+    org.flows["flow-inbound"]["type"] = "INBOUNDCALL"
+    assert doctor().check("flow:support")["summary"] == "the flow is of type INBOUNDCALL, not INBOUNDSHORTMESSAGE"
+
+
+def test_deployment_without_a_flow_looks_the_flow_up_by_name(doctor, org):
+    org.deployment("www")["flow"] = None
+    report = doctor()
+    assert report.check("flow:www")["summary"] == "the deployment routes to no flow; the stack's flow exists"
+    assert org.hits[("GET", "/api/v2/flows")] == 1
+
+
+# --- 5. identity provider ---------------------------------------------------------------------------------
+
+
+def test_inactive_oidc_integration(doctor, org):
+    org.integration(naming.OIDC_INTEGRATION_NAME).update(intendedState="DISABLED", reportedState={"code": "INACTIVE"})
+    report = doctor()
+    assert report.code == 1
+    assert report.check("oidc-integration")["summary"].startswith("the integration is not active")
+
+
+def test_unverified_integration_type_missing_on_the_org(doctor, org):
+    org.integration_types = [
+        t if t["id"] != "openid-connect-messenger-configuration" else {**t, "id": "oidc-messenger-v2"}
+        for t in org.integration_types
+    ]
+    text = doctor().text("oidc-integration")
+    assert "'openid-connect-messenger-configuration' (unverified default) does not exist on this org" in text
+    assert "oidc-messenger-v2 (OpenID Connect Messenger Configuration)" in text
+
+
+def test_discovery_issuer_mismatch(doctor, org):
+    org.discovery["issuer"] = "https://login.staging.example.com/realms/other"
+    report = doctor()
+    assert report.check("idp-discovery")["summary"].startswith("issuer https://login.staging.example.com/realms/other")
+    assert "--discovery-url, standing in for https://login.staging.example.com" in report.text("idp-discovery")
+
+
+def test_discovery_document_without_issuer(doctor, org):
+    del org.discovery["issuer"]
+    report = doctor()
+    assert report.check("idp-discovery")["summary"] == "the discovery document has no issuer"
+
+
+def test_discovery_document_not_found(doctor):
+    report = doctor("--discovery-url", doctor.base + "/idp/missing/.well-known/openid-configuration")
+    assert report.check("idp-discovery")["summary"] == "the discovery document cannot be read"
+    assert "identityProvider.discoveryUri" in report.check("idp-discovery")["fix"]
+
+
+# --- 6. CRM data action -----------------------------------------------------------------------------------
+
+
+def test_missing_crm_action(doctor, org):
+    org.actions[0]["category"] = "Some Other Integration"
+    text = doctor().text("crm-action")
+    assert "no data action 'stg-CRM Data Actions/stg-Look up customer by external id'" in text
+    assert "Some Other Integration/stg-Look up customer by external id" in text
+
+
+def test_crm_action_with_a_disabled_integration(doctor, org):
+    org.integration(naming.CRM_INTEGRATION_NAME).update(intendedState="DISABLED", reportedState={"code": "INACTIVE"})
+    report = doctor()
+    assert report.check("crm-action")["summary"].startswith("the action's integration is not active")
+    assert "no last test/execution result" in report.text("crm-action")
+
+
+# --- network behaviour -----------------------------------------------------------------------------------
+
+
+def test_rate_limit_is_retried_honouring_retry_after(doctor, org):
+    org.rate_limited["/api/v2/webdeployments/deployments"] = 2
+    report = doctor()
+    assert report.code == 0, report.out
+    assert org.hits[("GET", "/api/v2/webdeployments/deployments")] == 3
+
+
+def test_persistent_rate_limit_is_a_bounded_problem(doctor, org):
+    org.rate_limited["/api/v2/integrations/types"] = 100
+    report = doctor()
+    assert report.code == 1
+    assert report.check("oidc-integration")["summary"] == "rate limited"
+    assert "wait a minute" in report.check("oidc-integration")["fix"]
+    assert org.hits[("GET", "/api/v2/integrations/types")] == 4
+
+
+def test_stalled_api_times_out_with_a_clear_message(doctor, org):
+    org.stalled.add("/api/v2/webdeployments/")
+    report = doctor("--timeout", "0.3")
+    assert report.code == 1
+    assert "within the timeout" in report.text("deployment:www")
+    assert "larger --timeout" in report.check("deployment:www")["fix"]
+
+
+def test_stalled_login_host_times_out(doctor, org):
+    org.stalled.add("/login/")
+    report = doctor("--timeout", "0.3", fmt="text")
+    assert report.code == 1
+    assert "cannot reach the eu-west-1 login host" in report.out
+
+
+def test_tls_failure_is_named(doctor):
+    https = doctor.base.replace("http://", "https://")
+    report = doctor("--login-url", f"{https}/login/eu-west-1")
+    assert report.check("token")["summary"] == "cannot reach the eu-west-1 login host"
+    assert "TLS handshake with 127.0.0.1 failed" in report.text("token")
+    assert "SSL_CERT_FILE" in report.check("token")["fix"]
+
+
+def test_tls_handshake_against_a_plain_http_server(org):
+    with serve(org) as base, GenesysApi(base, timeout=2) as api:
+        outcome = api.exchange_token(base.replace("http://", "https://") + "/login/eu-west-1", CLIENT_ID, "x")
+    assert outcome.error is not None and outcome.error.kind == "tls", outcome.error
+    assert str(outcome.error).startswith("TLS handshake with 127.0.0.1 failed")
+
+
+def _raising(error: BaseException) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        try:
+            raise error
+        except OSError as cause:
+            raise httpx.ConnectError(str(cause), request=request) from cause
+
+    return httpx.MockTransport(handler)
+
+
+def test_dns_failure_is_named():
+    failure = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    with GenesysApi("https://api.mypurecloud.ie", timeout=1, transport=_raising(failure)) as api:
+        outcome = api.exchange_token("https://login.mypurecloud.ie", CLIENT_ID, CLIENT_SECRET)
+    assert outcome.error is not None and outcome.error.kind == "dns"
+    assert str(outcome.error) == "cannot resolve login.mypurecloud.ie (DNS: Name or service not known)"
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    request = httpx.Request("GET", "https://api.mypurecloud.ie/")
+    assert retry_after_seconds(httpx.Response(429, headers={"Retry-After": "3"}, request=request)) == 3.0
+    past = httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, request=request)
+    assert retry_after_seconds(past) == 0.0
+    assert retry_after_seconds(httpx.Response(429, request=request)) is None
+
+
+# --- could not run -----------------------------------------------------------------------------------------
+
+
+def test_unknown_stack_is_a_usage_error(doctor):
+    report = doctor(source=("--stack", "qa"))
+    assert report.code == 2
+    assert "unknown stack 'qa'" in report.err and "prod, staging" in report.err
+
+
+def test_missing_credentials_is_a_usage_error(doctor, monkeypatch):
+    monkeypatch.delenv(CLIENT_SECRET_VAR)
+    report = doctor()
+    assert report.code == 2
+    assert "set GENESYSCLOUD_OAUTHCLIENT_SECRET" in report.err
+
+
+def test_invalid_config_file_names_file_key_and_fix(doctor, tmp_path):
+    bad = tmp_path / "Pulumi.broken.yaml"
+    text = (ROOT / "Pulumi.staging.yaml").read_text().replace("region: eu-west-1", "region: eu-west-9")
+    bad.write_text(text)
+    report = doctor(source=("--config-file", str(bad)))
+    assert report.code == 2
+    assert "Pulumi.broken.yaml: genesys-messaging:region: unknown region 'eu-west-9'" in report.err
+    assert "Traceback" not in report.err
+
+
+def test_config_file_drives_the_checks(doctor, org, tmp_path):
+    other = tmp_path / "Pulumi.qa.yaml"
+    other.write_text((ROOT / "Pulumi.staging.yaml").read_text().replace("namePrefix: stg-", "namePrefix: qa-"))
+    report = doctor(source=("--config-file", str(other)))
+    assert report.code == 1
+    assert report.check("deployment:www")["summary"] == "no web deployment named 'qa-www'"
+
+
+def test_bad_override_url_is_a_usage_error(doctor):
+    report = doctor("--api-url", "api.mypurecloud.ie")
+    assert report.code == 2
+    assert "--api-url 'api.mypurecloud.ie' is not an http(s) URL" in report.err
