@@ -20,17 +20,16 @@ USAGE_ERROR = 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    modules = {}
+    # Import only the command asked for (doctor pulls in an HTTP client that plan does not need).
+    chosen = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
+    modules = {name: importlib.import_module(f"preflight.{name}") for name in chosen}
     for name, help_text in COMMANDS.items():
-        try:
-            modules[name] = importlib.import_module(f"preflight.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"preflight.{name}":
-                raise
-            continue
-        modules[name].add_arguments(commands.add_parser(name, help=help_text, description=help_text))
+        subparser = commands.add_parser(name, help=help_text, description=help_text)
+        if name in modules:
+            modules[name].add_arguments(subparser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:

@@ -15,11 +15,11 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
-from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.settings import NAMESPACE, Settings, load_from_pulumi
+from components.settings import NAMESPACE, Settings, load_from_pulumi, parse_settings
 from components.stack import build
 from components.stack_file import StackConfig
 
@@ -148,12 +148,17 @@ def run_program(stack: StackConfig, *, project: str = NAMESPACE, program=build) 
     Raises SettingsError for invalid settings and BindingError for a resource declared with
     properties the provider does not have, before anything would reach the engine.
     """
+    # Invalid settings fail here, before the Pulumi runtime is touched (a run abandoned half-way
+    # would leave registrations pending on its event loop).
+    parse_settings(stack.config, set(stack.secret_keys), project=project, stack=stack.stack, source=stack.source)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         set_all_config(dict(stack.config), list(stack.secret_keys))
         mocks = _Mocks()
         monitor = _RecordingMonitor(mocks)
+        # set_mocks keeps an existing root stack resource; a fresh one per run keeps stacks apart.
+        ROOT.set(None)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack.stack, preview=False, monitor=monitor)
         settings = load_from_pulumi()
         captured: dict[str, Any] = {}
@@ -163,7 +168,10 @@ def run_program(stack: StackConfig, *, project: str = NAMESPACE, program=build) 
                 output = pulumi.Output.from_input(value)
                 captured[key] = (await output.future(), await output.is_secret())
 
+        # Like pulumi.runtime.test: forget work left by an earlier, abandoned run (its tasks belong to
+        # another event loop and would never finish).
         SETTINGS.rpc_manager.clear()
+        SETTINGS.outputs.clear()
         # Package references are cached per deployment; mocks do not reset them between runs.
         SETTINGS.package_refs = {}
         SETTINGS.base_providers_by_ref = {}

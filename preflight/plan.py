@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from components.flow_template import FlowError
-from components.provider_binding import BindingError
-from components.settings import PROJECT_ROOT, SettingsError
-from components.stack_file import StackFileError, read_stack_file
-from preflight.inprocess import Declared, Run, is_secret_value, run_program
+from preflight.inprocess import Declared, Run, is_secret_value
+from preflight.policy_check import evaluate_run
+from preflight.stacks import load_for_command
 
 OK, PROBLEM, USAGE = 0, 1, 2
 KEY_INPUTS_FILE = Path(__file__).with_name("key_inputs.json")
@@ -78,24 +75,9 @@ class Plan:
 
 def policy_violations(run: Run) -> list[dict[str, str]]:
     """Every policy rule over the declared resources; the same rules the policy pack enforces."""
-    from policy.rules import evaluate
-
-    resources = [
-        {
-            "urn": r.urn,
-            "type": r.type,
-            "name": r.name,
-            "props": r.inputs,
-            "provider": r.provider,
-            "protect": r.protect,
-            "parent": r.parent,
-        }
-        for r in run.resources
-    ]
-    context = {"region": run.settings.region.code, "environment": run.settings.environment}
     return [
         {"rule": v.rule_id, "level": v.level, "resource": v.urn.rsplit("::", 1)[-1], "message": v.message, "fix": v.fix}
-        for v in evaluate(resources, context)
+        for v in evaluate_run(run)
     ]
 
 
@@ -210,36 +192,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
 
 
-def stack_file_path(args: argparse.Namespace) -> Path:
-    if args.config_file:
-        return args.config_file
-    return PROJECT_ROOT / f"Pulumi.{args.stack}.yaml"
-
-
-def known_stacks() -> list[str]:
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in PROJECT_ROOT.glob("Pulumi.*.yaml"))
-
-
-def load_run(path: Path) -> Run | int:
-    """Run the program for a stack file, or print why not and return the exit code."""
-    if not path.exists():
-        print(f"error: {path.name}: no such stack file; known stacks: {', '.join(known_stacks())}", file=sys.stderr)
-        return USAGE
-    try:
-        return run_program(read_stack_file(path))
-    except StackFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return USAGE
-    except (SettingsError, FlowError, BindingError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return PROBLEM
-
-
 def run(args: argparse.Namespace) -> int:
-    outcome = load_run(stack_file_path(args))
+    # An absolute path is always taken as a file, never as a stack name.
+    outcome = load_for_command([str(args.config_file.resolve()) if args.config_file else args.stack])
     if isinstance(outcome, int):
         return outcome
-    plan = make_plan(outcome)
+    plan = make_plan(outcome[0].run)
     if args.format == "json":
         print(to_json(plan))
     elif args.format == "markdown":

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from preflight.inprocess import Run
+from preflight.policy_check import evaluate_run
 from preflight.promotion import Verdict, evaluate_promotion
 from preflight.stacks import PROBLEM, Plan, load_for_command
 
@@ -25,25 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _policy_results(run: Run) -> list[Any]:
-    """The policy rules' violations for a planned stack (the one place promote reaches the rules).
-
-    Raises ImportError while the rules module is absent; promotion then fails closed.
-    """
-    from policy.rules import evaluate
-
-    resources = [
-        {
-            "urn": r.urn,
-            "type": r.type,
-            "name": r.name,
-            "props": r.inputs,
-            "provider": r.provider,
-            "protect": r.protect,
-            "parent": r.parent,
-        }
-        for r in run.resources
-    ]
-    return evaluate(resources, {"region": run.settings.region.code, "environment": run.settings.environment})
+    """The policy rules' violations for a planned stack (tests replace this to isolate other checks)."""
+    return evaluate_run(run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.flow_template import FlowError
+from components.provider_binding import BindingError
 from components.settings import PROJECT_ROOT, SettingsError
 from components.stack_file import StackConfig, StackFileError, read_stack_file
 from preflight.inprocess import Run, run_program
@@ -52,7 +53,7 @@ def load(ref: str, root: Path = PROJECT_ROOT) -> Plan:
 def load_for_command(refs: list[str]) -> list[Plan] | int:
     """Plan each stack for a command; on failure print why to stderr and return the exit code.
 
-    2 (usage) for an unknown stack or an unreadable stack file, 1 for invalid settings or flow.
+    2 (usage) for an unknown stack or an unreadable stack file, 1 for invalid settings, flow or binding.
     """
     plans = []
     for ref in refs:
@@ -61,7 +62,7 @@ def load_for_command(refs: list[str]) -> list[Plan] | int:
         except StackFileError as error:
             print(f"error: {error}", file=sys.stderr)
             return USAGE_ERROR
-        except (SettingsError, FlowError) as error:
+        except (SettingsError, FlowError, BindingError) as error:
             print(error, file=sys.stderr)
             return PROBLEM
     return plans

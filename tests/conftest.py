@@ -50,10 +50,12 @@ def pulumi_mocks():
     import asyncio
 
     import pulumi
+    from pulumi.runtime.settings import ROOT
 
     from preflight.inprocess import _Mocks, _RecordingMonitor
 
     asyncio.set_event_loop(asyncio.new_event_loop())
+    ROOT.set(None)
     mocks = _Mocks()
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="genesys-messaging", stack="test", preview=False, monitor=monitor)

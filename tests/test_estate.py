@@ -158,3 +158,11 @@ def test_region_change_moves_provider_hosts_and_environment(run_with):
     assert provider.inputs["awsRegion"] == "eu-central-1"
     assert run.outputs["apiUrl"] == "https://api.mypurecloud.de"
     assert {c["environment"] for c in run.outputs["widgetConfig"].values()} == {"prod-euc1"}
+
+
+def test_runs_in_one_process_do_not_leak_into_each_other(run_with):
+    for stack in ("staging", "prod", "staging"):
+        run = run_with(stack, {})
+        for resource in run.resources:
+            assert resource.urn.startswith(f"urn:pulumi:{stack}::"), resource.urn
+            assert not resource.parent or resource.parent.startswith(f"urn:pulumi:{stack}::"), resource.parent

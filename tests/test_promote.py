@@ -223,3 +223,22 @@ def test_verdict_is_a_plain_value():
     source = stacks.load("staging")
     verdict = evaluate_promotion(source, source, lambda run: [])
     assert dataclasses.asdict(verdict) == {"reasons": [], "allowed": []}
+
+
+def test_committed_stacks_are_promotable_under_the_real_policy_rules(capsys, monkeypatch):
+    from preflight.policy_check import evaluate_run
+
+    monkeypatch.setattr(promote, "_policy_results", evaluate_run)
+    code, out, err = promote_to(capsys, "prod")
+    assert code == 0, out + err
+
+
+def test_a_mandatory_violation_in_the_target_blocks_promotion_under_the_real_rules(capsys, monkeypatch, tmp_path):
+    from preflight.policy_check import evaluate_run
+
+    monkeypatch.setattr(promote, "_policy_results", evaluate_run)
+    # crm.baseUrl may differ between stacks, but not onto a Genesys host of another region.
+    target = altered_stack(tmp_path, lambda c: c[f"{NS}:crm"].update({"baseUrl": "https://api.mypurecloud.com/crm"}))
+    code, out, _ = promote_to(capsys, target)
+    assert code == 1
+    assert "region-consistency" in out
