@@ -28,6 +28,7 @@ from components.stack_file import StackFileError, read_stack_file
 from preflight import doctor_checks, doctor_estate
 from preflight.doctor_checks import OK, PROBLEM, Context, Result
 from preflight.genesys_api import GenesysApi
+from preflight.stacks import resolve
 
 CLIENT_ID_VAR = "GENESYSCLOUD_OAUTHCLIENT_ID"
 CLIENT_SECRET_VAR = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
@@ -37,7 +38,7 @@ _STYLE = {OK: "green", PROBLEM: "bold red", "skipped": "yellow"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--stack", help="stack name; reads Pulumi.<stack>.yaml in the current directory")
+    source.add_argument("--stack", help="stack name; reads Pulumi.<stack>.yaml in the project root")
     source.add_argument("--config-file", type=Path, metavar="PATH", help="a stack file to read instead")
     parser.add_argument(
         "--probe-regions",
@@ -62,12 +63,8 @@ def _fail(message: str) -> int:
 
 
 def _load_settings(args: argparse.Namespace) -> Settings:
-    path = args.config_file or Path(f"Pulumi.{args.stack}.yaml")
-    if args.stack and not path.exists():
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in Path().glob("Pulumi.*.yaml"))
-        here = ", ".join(known) or "none"
-        raise StackFileError(f"unknown stack '{args.stack}': {path} not found in {Path.cwd()} (stacks here: {here})")
-    stack = read_stack_file(path)
+    """The stack's settings only: the doctor looks at the org, it does not run the program."""
+    stack = read_stack_file(args.config_file or resolve(args.stack))
     return parse_settings(
         stack.config, set(stack.secret_keys), project=NAMESPACE, stack=stack.stack, source=stack.source
     )
