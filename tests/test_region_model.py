@@ -1,0 +1,66 @@
+"""One region model: no code or data outside the region tables spells a Genesys host name."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from components.regions import region_for_host, regions
+from tests.conftest import ROOT
+
+CODE_DIRS = ("components", "preflight", "policy", "flows")
+REGION_TABLES = {"components/regions.json", "policy/policy_data.json"}
+
+
+def string_values(path: Path) -> Iterator[str]:
+    """String literals of a Python file (docstrings excluded) or string values of a data file."""
+    if path.suffix == ".py":
+        tree = ast.parse(path.read_text())
+        # Bare string statements are docstrings (of modules, classes, functions and attributes).
+        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        yield from (
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+        )
+        return
+    document = json.loads(path.read_text()) if path.suffix == ".json" else yaml.safe_load(path.read_text())
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack += [*node.keys(), *node.values()]
+        elif isinstance(node, list):
+            stack += node
+        elif isinstance(node, str):
+            yield node
+
+
+def test_no_genesys_host_outside_the_region_tables():
+    domains = [r.domain for r in regions().values()]
+    offenders = []
+    for folder in CODE_DIRS:
+        for path in sorted((ROOT / folder).rglob("*")):
+            relative = str(path.relative_to(ROOT))
+            if path.suffix not in (".py", ".json", ".yaml", ".yml") or relative in REGION_TABLES:
+                continue
+            offenders += [f"{relative}: {s!r}" for s in string_values(path) if any(d in s for d in domains)]
+    assert not offenders, "Genesys host names belong in the region tables only:\n" + "\n".join(offenders)
+
+
+def test_region_for_host_prefers_the_longest_domain():
+    assert region_for_host("api.mypurecloud.ie").code == "eu-west-1"
+    assert region_for_host("login.use2.us-gov-pure.cloud").code == "us-east-2"
+    assert region_for_host("api.usw2.pure.cloud").code == "us-west-2"
+    assert region_for_host("crm.example.com") is None
+
+
+def test_every_region_has_a_messenger_environment_and_hosts_in_its_domain():
+    for region in regions().values():
+        assert region.messenger_environment, region.code
+        for host in region.hosts():
+            assert region_for_host(host) == region, f"{region.code}: {host}"
