@@ -10,6 +10,7 @@ IntegrationsApi.md + Integration.md (intendedState, reportedState.code, integrat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from components import naming
@@ -24,10 +25,11 @@ OIDC_TYPE_DISPLAY_NAME = "OpenID Connect Messenger Configuration"
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 
 
-def _skipped_without_token(ctx: Context, check: str, title: str) -> Result | None:
-    if ctx.api.has_token:
-        return None
-    return Result(check, title, SKIPPED, "needs a token (see the token exchange)")
+def _with_token(ctx: Context, check: str, title: str, permissions: str, body: Callable[[], Result]) -> Result:
+    """Run a check that calls the API: skipped without a token, a 403 names the missing permissions."""
+    if not ctx.api.has_token:
+        return Result(check, title, SKIPPED, "needs a token (see the token exchange)")
+    return guarded(check, title, permissions, body)
 
 
 def _integrations(ctx: Context) -> list[dict[str, Any]]:
@@ -62,8 +64,8 @@ def check_sites(ctx: Context) -> list[Result]:
     for site in ctx.settings.sites:
         title = f"Deployment '{naming.deployment_name(ctx.settings, site.key)}'"
         results.append(
-            _skipped_without_token(ctx, f"deployment:{site.key}", title)
-            or guarded(
+            _with_token(
+                ctx,
                 f"deployment:{site.key}",
                 title,
                 "webDeployments:deployment:view and webDeployments:configuration:view",
@@ -72,8 +74,8 @@ def check_sites(ctx: Context) -> list[Result]:
         )
         flow_title = f"Flow of site '{site.key}'"
         results.append(
-            _skipped_without_token(ctx, f"flow:{site.key}", flow_title)
-            or guarded(
+            _with_token(
+                ctx,
                 f"flow:{site.key}",
                 flow_title,
                 "architect:flow:view",
@@ -196,9 +198,7 @@ def _flow(ctx: Context, site: Site, title: str) -> Result:
 
 def check_oidc_integration(ctx: Context) -> Result:
     title = "OpenID Connect integration"
-    return _skipped_without_token(ctx, "oidc-integration", title) or guarded(
-        "oidc-integration", title, "integrations:integration:view", lambda: _oidc(ctx, title)
-    )
+    return _with_token(ctx, "oidc-integration", title, "integrations:integration:view", lambda: _oidc(ctx, title))
 
 
 def _oidc(ctx: Context, title: str) -> Result:
@@ -281,9 +281,7 @@ def _discovery(ctx: Context, title: str, url: str, where: str, configured: str) 
 
 def check_crm_action(ctx: Context) -> Result:
     title = "CRM data action"
-    return _skipped_without_token(ctx, "crm-action", title) or guarded(
-        "crm-action", title, "integrations:action:view", lambda: _crm_action(ctx, title)
-    )
+    return _with_token(ctx, "crm-action", title, "integrations:action:view", lambda: _crm_action(ctx, title))
 
 
 def _crm_action(ctx: Context, title: str) -> Result:
