@@ -14,35 +14,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from preflight.inprocess import Declared, Run, is_secret_value
+from preflight.compare import normalise_value, short_type
+from preflight.inprocess import Declared, Run
 from preflight.policy_check import evaluate_run
 from preflight.stacks import load_for_command
 
 OK, PROBLEM, USAGE = 0, 1, 2
 KEY_INPUTS_FILE = Path(__file__).with_name("key_inputs.json")
-SECRET_SHOWN_AS = "[secret]"
 
 
 @cache
 def key_inputs() -> dict[str, list[str]]:
     """The inputs a reviewer needs to see, per resource type (data file)."""
     return json.loads(KEY_INPUTS_FILE.read_text())
-
-
-def redact(value: Any) -> Any:
-    """The value with every secret replaced by a marker, for display."""
-    if is_secret_value(value):
-        return SECRET_SHOWN_AS
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
-
-
-def short_type(token: str) -> str:
-    """`genesyscloud:index/oauthClient:OauthClient` -> `OauthClient`."""
-    return token.rsplit(":", 1)[-1]
 
 
 def component_of(resource: Declared) -> str:
@@ -85,7 +69,7 @@ def make_plan(run: Run) -> Plan:
     resources = []
     for r in run.resources:
         wanted = key_inputs().get(short_type(r.type), [])
-        shown = {key: redact(r.inputs[key]) for key in wanted if r.inputs.get(key) is not None}
+        shown = {key: normalise_value(r.inputs[key], "") for key in wanted if r.inputs.get(key) is not None}
         resources.append(PlannedResource(short_type(r.type), r.name, component_of(r), shown, r.protect))
     settings = run.settings
     return Plan(
