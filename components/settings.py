@@ -313,7 +313,8 @@ def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source
     for site_key, site in sites.items():
         if not isinstance(site, dict):
             continue
-        for i, domain in enumerate(site.get("domains") or []):
+        domains = site.get("domains") if isinstance(site.get("domains"), list) else []
+        for i, domain in enumerate(domains):
             if isinstance(domain, str) and not _DOMAIN.match(domain):
                 kind = "has a scheme" if "://" in domain else "has a path" if "/" in domain else "is not a host name"
                 problems.append(

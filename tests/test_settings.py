@@ -191,3 +191,26 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 def test_missing_stack_file_is_a_clear_error():
     with pytest.raises(StackFileError, match="cannot read the stack file"):
         read_stack_file(ROOT / "Pulumi.nosuchstack.yaml")
+
+
+WRONG_VALUES = [None, 7, "text", [], ["x"], {}, {"x": 1}, True]
+
+
+# String-typed keys take any text (Pulumi hands config over as strings); these keys do not.
+@pytest.mark.parametrize(
+    "key", ["region", "environment", "tokenValiditySeconds", "sites", "identityProvider", "crm", "routing"]
+)
+def test_any_wrong_value_is_a_settings_error_never_a_crash(key):
+    for value in WRONG_VALUES:
+        problems = problems_for({key: json.dumps(value)})
+        assert any(p.key.startswith(f"{NS}:{key}") for p in problems), (key, value, [str(p) for p in problems])
+
+
+@pytest.mark.parametrize("wrong", WRONG_VALUES)
+def test_wrong_values_inside_a_site_are_settings_errors(wrong):
+    sites = staging_object("sites")
+    for field in ("domains", "languages", "defaultLanguage"):
+        broken = json.loads(json.dumps(sites))
+        broken["www"][field] = wrong
+        problems = problems_for({"sites": broken})
+        assert any(p.key.startswith(f"{NS}:sites.www") for p in problems), (field, wrong)
