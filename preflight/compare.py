@@ -37,13 +37,15 @@ Key = tuple[str, str]
 
 
 def normalise_value(value: Any, prefix: str) -> Any:
-    """The value with secrets hidden, unknowns marked and the stack's name prefix stripped."""
+    """The value with secrets hidden, unknowns marked, the stack's name prefix stripped, 3600.0 as 3600."""
     if is_secret_value(value) or isinstance(value, SecretText):
         return SECRET
     if isinstance(value, Unknown):
         return UNKNOWN
     if isinstance(value, str):
         return value.removeprefix(prefix) if prefix else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the engine's wire format makes every number a float
     if isinstance(value, Mapping):
         return {k: normalise_value(v, prefix) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -71,6 +71,8 @@ def make_plan(run: Run) -> Plan:
         wanted = key_inputs().get(short_type(r.type), [])
         shown = {key: normalise_value(r.inputs[key], "") for key in wanted if r.inputs.get(key) is not None}
         resources.append(PlannedResource(short_type(r.type), r.name, component_of(r), shown, r.protect))
+    # Stack-level components first, then each component's children, in a stable order for review.
+    resources.sort(key=lambda r: (r.component, r.name))
     settings = run.settings
     return Plan(
         settings.stack, settings.source, settings.region.code, settings.environment, resources, policy_violations(run)

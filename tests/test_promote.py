@@ -62,7 +62,7 @@ def test_a_different_token_validity_fails_on_config_and_access(capsys, tmp_path)
         ("roles and permissions", "OauthClient access-client-contact-lookup"),
     }
     access = next(r for r in found if r["check"] == "roles and permissions")
-    assert access["message"] == "accessTokenValiditySeconds differs (staging 3600.0, prod 7200.0)"
+    assert access["message"] == "accessTokenValiditySeconds differs (staging 3600, prod 7200)"
 
 
 def test_a_different_queue_name_fails_on_config_queue_and_flow(capsys, tmp_path):
