@@ -19,19 +19,21 @@ from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components import provider_binding as binding
 from components.settings import NAMESPACE, Settings, load_from_pulumi, parse_settings
 from components.stack import build
 from components.stack_file import StackConfig
 
-# Outputs the provider computes, keyed by type token; the mocks return them as the provider would.
+# Outputs the provider computes; the mocks return them as the provider would. Keyed by bound class
+# so the tokens come from the binding, the one place that names them.
 _COMPUTED: dict[str, dict[str, str]] = {
-    "genesyscloud:index/oauthClient:OauthClient": {
-        "clientId": "{name}-client-id",
-        "integrationCredentialId": "{name}-credential-id",
-    },
-    "genesyscloud:index/webdeploymentsConfiguration:WebdeploymentsConfiguration": {"version": "1", "status": "Active"},
-    "genesyscloud:index/webdeploymentsDeployment:WebdeploymentsDeployment": {"status": "Active"},
-    "genesyscloud:index/flow:Flow": {"fileContentHash": "{name}-file-hash"},
+    binding.provider_schema()[cls.TF_TYPE]["token"]: values
+    for cls, values in (
+        (binding.OauthClient, {"clientId": "{name}-client-id", "integrationCredentialId": "{name}-credential-id"}),
+        (binding.WebdeploymentsConfiguration, {"version": "1", "status": "Active"}),
+        (binding.WebdeploymentsDeployment, {"status": "Active"}),
+        (binding.Flow, {"fileContentHash": "{name}-file-hash"}),
+    )
 }
 
 
@@ -93,7 +95,7 @@ class _Mocks(pulumi_mocks.Mocks):
         return f"{args.name}-id", {**args.inputs, **computed}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict:
-        if args.token.endswith("getAuthDivision:getAuthDivision"):
+        if args.token == binding.DIVISION_LOOKUP_TOKEN:
             return {"id": f"division-{args.args['name']}", "name": args.args["name"]}
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
