@@ -214,3 +214,24 @@ def test_wrong_values_inside_a_site_are_settings_errors(wrong):
         broken["www"][field] = wrong
         problems = problems_for({"sites": broken})
         assert any(p.key.startswith(f"{NS}:sites.www") for p in problems), (field, wrong)
+
+
+def test_program_reads_config_the_way_the_pulumi_cli_hands_it_over(monkeypatch, pulumi_mocks):
+    # `pulumi up` passes config to the program in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS.
+    from pulumi.runtime.config import set_all_config
+
+    from components.settings import load_from_pulumi
+
+    base = stack_config("prod")
+    set_all_config({}, [])
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(base.config))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(sorted(base.secret_keys)))
+    settings = load_from_pulumi()
+    assert settings.source == "Pulumi.test.yaml"
+    assert settings.region.code == "eu-west-1" and settings.environment == "prod"
+    assert settings.crm.password.reveal() == "sentinel-secret-genesys-messaging:crm.password"
+    assert "sentinel" not in repr(settings)
+
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", "[]")
+    with pytest.raises(SettingsError, match="stored in plain text"):
+        load_from_pulumi()
