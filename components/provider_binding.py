@@ -44,7 +44,9 @@ TERRAFORM_PROVIDER_VERSION = "1.84.1"
 """MyPureCloud/terraform-provider-genesyscloud v1.84.1 (f955430e), the source of provider_schema.json."""
 TERRAFORM_BRIDGE_PLUGIN = "terraform-provider"
 TERRAFORM_BRIDGE_PLUGIN_VERSION = "1.1.3"
-"""pulumi/pulumi-terraform-provider release (tag v1.1.3); needs Pulumi CLI >= 3.147."""
+"""pulumi/pulumi-terraform-provider release (tag v1.1.3)."""
+MIN_PULUMI_CLI = (3, 147, 0)
+"""Parameterized providers need this CLI (pulumi-terraform-provider docs); CI's version is .pulumi-version."""
 
 # Alternative route: the published `genesyscloud` resource plugin. Its release is not verifiable
 # from this project's CI, so it is left unset: set it to the release you install

@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
+from components.provider_binding import MIN_PULUMI_CLI
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 VERSION_FILE = ROOT / ".pulumi-version"
-MIN_CLI = (3, 147, 0)  # the terraform-provider parameterization route needs it (components/provider_binding.py)
 GENESYS_SECRETS = ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET")
 STATE_SECRETS = ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")
 COMMENT_MARKER = "<!-- genesys-messaging-plan -->"
@@ -306,7 +307,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment() -> N
 def test_pulumi_cli_version_is_exact_recent_enough_and_given_in_one_place() -> None:
     version = VERSION_FILE.read_text().strip()
     assert re.fullmatch(r"\d+\.\d+\.\d+", version), f".pulumi-version must be exact, got {version!r}"
-    assert tuple(int(part) for part in version.split(".")) >= MIN_CLI, f"Pulumi CLI {version} < 3.147"
+    assert tuple(int(part) for part in version.split(".")) >= MIN_PULUMI_CLI, f"Pulumi CLI {version} is too old"
     sdk_floor = re.search(r"^pulumi>=([\d.]+)", (ROOT / "requirements.txt").read_text(), re.M).group(1)
     assert tuple(map(int, sdk_floor.split("."))) <= tuple(map(int, version.split("."))), "CLI older than the SDK"
     installs = 0
