@@ -7,7 +7,6 @@ from typing import TypedDict
 import pulumi
 
 from components.data_actions import DataActionIntegration
-from components.naming import CRM_INTEGRATION_NAME, CRM_LOOKUP_ACTION_NAME, EXTERNAL_SOURCE_NAME
 from components.provider_binding import ExternalcontactsExternalSource
 from components.settings import Crm as CrmSettings
 
@@ -15,8 +14,12 @@ from components.settings import Crm as CrmSettings
 class CrmArgs(TypedDict):
     crm: CrmSettings
     """CRM endpoint, link template and API user (password secret)."""
-    name_prefix: str
-    """Prefix of every Genesys object name."""
+    integration_name: str
+    """Name of the data-actions integration; Architect's callData uses it as the action category."""
+    lookup_action_name: str
+    """Name of the lookup action the flow calls."""
+    external_source_name: str
+    """Name of the External Contacts source."""
 
 
 class Crm(pulumi.ComponentResource):
@@ -34,9 +37,8 @@ class Crm(pulumi.ComponentResource):
         if not crm.base_url.startswith("https://"):
             raise ValueError(f"{name}: the CRM base URL must be https, got {crm.base_url!r}")
         super().__init__("genesys-messaging:index:Crm", name, None, opts)
-        prefix = args["name_prefix"]
-        self.integration_name = f"{prefix}{CRM_INTEGRATION_NAME}"
-        self.lookup_action_name = CRM_LOOKUP_ACTION_NAME
+        self.integration_name = args["integration_name"]
+        self.lookup_action_name = args["lookup_action_name"]
 
         lookup = DataActionIntegration(
             f"{name}-lookup",
@@ -56,7 +58,7 @@ class Crm(pulumi.ComponentResource):
         self.external_source_id = ExternalcontactsExternalSource(
             f"{name}-external-source",
             pulumi.ResourceOptions(parent=self),
-            name=f"{prefix}{EXTERNAL_SOURCE_NAME}",
+            name=args["external_source_name"],
             active=True,
             link_configuration={"uri_template": crm.contact_url_template},
         ).id

@@ -10,7 +10,6 @@ from typing import TypedDict
 import pulumi
 import yaml
 
-from components.naming import OIDC_INTEGRATION_NAME
 from components.provider_binding import Integration, IntegrationCredential
 from components.settings import IdentityProvider
 
@@ -28,8 +27,8 @@ class MessengerIdentityArgs(TypedDict):
     """Discovery URI and the IdP client Genesys uses (secret stays secret)."""
     integration_type: str
     """Type id of "OpenID Connect Messenger Configuration" (stack setting oidcIntegrationType)."""
-    name_prefix: str
-    """Prefix of every Genesys object name."""
+    integration_name: str
+    """Name of the integration and its credential."""
 
 
 class MessengerIdentity(pulumi.ComponentResource):
@@ -42,7 +41,7 @@ class MessengerIdentity(pulumi.ComponentResource):
             raise ValueError(f"{name}: the discovery URI must be https, got {idp.discovery_uri!r}")
         super().__init__("genesys-messaging:index:MessengerIdentity", name, None, opts)
         spec = oidc_integration_spec()
-        integration_name = f"{args['name_prefix']}{OIDC_INTEGRATION_NAME}"
+        integration_name = args["integration_name"]
         values = {
             "client_id": idp.client_id,
             "client_secret": idp.client_secret.reveal(),

@@ -1,17 +1,40 @@
 """Names of the Genesys objects a stack declares: one place, so the program, `doctor` and the
-reviewers' diff agree on what to look for. Every name carries the stack's prefix."""
+tests agree on what to look for. Object names carry the stack's prefix; data action names do not,
+because Architect addresses an action by its category (the prefixed integration name) and name."""
 
 from __future__ import annotations
 
 from components.settings import Settings
 
-FLOW_NAME = "Inbound Web Messaging"
-OIDC_INTEGRATION_NAME = "Messenger OpenID Connect"
-CRM_INTEGRATION_NAME = "CRM Data Actions"
 CRM_LOOKUP_ACTION_NAME = "Look up customer by external id"
-CONTACTS_INTEGRATION_NAME = "Genesys Cloud Data Actions"
 CONTACT_LOOKUP_ACTION_NAME = "Find external contact by external id"
-EXTERNAL_SOURCE_NAME = "CRM"
+
+
+def flow_name(settings: Settings) -> str:
+    return settings.name("Inbound Web Messaging")
+
+
+def queue_name(settings: Settings) -> str:
+    return settings.name(settings.queue_name)
+
+
+def oidc_integration_name(settings: Settings) -> str:
+    """The OpenID Connect Messenger integration (and its credential)."""
+    return settings.name("Messenger OpenID Connect")
+
+
+def crm_integration_name(settings: Settings) -> str:
+    """The CRM data-actions integration: the category of the CRM lookup action."""
+    return settings.name("CRM Data Actions")
+
+
+def contacts_integration_name(settings: Settings) -> str:
+    """The Genesys data-actions integration: the category of the External Contacts lookup."""
+    return settings.name("Genesys Cloud Data Actions")
+
+
+def external_source_name(settings: Settings) -> str:
+    return settings.name("CRM")
 
 
 def configuration_name(settings: Settings, site_key: str) -> str:
@@ -22,11 +45,3 @@ def configuration_name(settings: Settings, site_key: str) -> str:
 def deployment_name(settings: Settings, site_key: str) -> str:
     """Messenger deployment of a site."""
     return settings.name(site_key)
-
-
-def flow_name(settings: Settings) -> str:
-    return settings.name(FLOW_NAME)
-
-
-def queue_name(settings: Settings) -> str:
-    return settings.name(settings.queue_name)

@@ -45,7 +45,7 @@ def build(settings: Settings) -> dict[str, Any]:
     contacts = DataActionIntegration(
         "contacts",
         {
-            "integration_name": prefix + naming.CONTACTS_INTEGRATION_NAME,
+            "integration_name": naming.contacts_integration_name(settings),
             "integration_type": "purecloud-data-actions",
             "credential_slot": "pureCloudOAuthClient",
             "credential_id": access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
@@ -53,13 +53,22 @@ def build(settings: Settings) -> dict[str, Any]:
         },
         genesys,
     )
-    crm = Crm("crm", {"crm": settings.crm, "name_prefix": prefix}, genesys)
+    crm = Crm(
+        "crm",
+        {
+            "crm": settings.crm,
+            "integration_name": naming.crm_integration_name(settings),
+            "lookup_action_name": naming.CRM_LOOKUP_ACTION_NAME,
+            "external_source_name": naming.external_source_name(settings),
+        },
+        genesys,
+    )
     queue = MessagingQueue(
         "routing",
         {"queue_name": naming.queue_name(settings), "division_id": division, "protect": protect},
         genesys,
     )
-    contacts_category = prefix + naming.CONTACTS_INTEGRATION_NAME
+    contacts_category = naming.contacts_integration_name(settings)
     flow = InboundMessageFlow(
         "inbound-flow",
         {
@@ -92,7 +101,7 @@ def build(settings: Settings) -> dict[str, Any]:
         {
             "identity_provider": settings.identity_provider,
             "integration_type": settings.oidc_integration_type,
-            "name_prefix": prefix,
+            "integration_name": naming.oidc_integration_name(settings),
         },
         genesys,
     )

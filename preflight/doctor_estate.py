@@ -142,7 +142,7 @@ def _configuration(ctx: Context, deployment: dict[str, Any]) -> tuple[list[str],
         problems.append("authenticated messaging is off in the published configuration")
         fixes.append("enable authenticationSettings with the OpenID Connect integration and publish")
     else:
-        oidc = _by_name(_integrations(ctx), ctx.settings.name(naming.OIDC_INTEGRATION_NAME))
+        oidc = _by_name(_integrations(ctx), naming.oidc_integration_name(ctx.settings))
         if oidc is None:
             problems.append("authentication points at an integration, but the stack's OIDC integration is missing")
             fixes.append("create the OpenID Connect Messenger Configuration integration (pulumi up)")
@@ -202,7 +202,7 @@ def check_oidc_integration(ctx: Context) -> Result:
 
 
 def _oidc(ctx: Context, title: str) -> Result:
-    name, type_id = ctx.settings.name(naming.OIDC_INTEGRATION_NAME), ctx.settings.oidc_integration_type
+    name, type_id = naming.oidc_integration_name(ctx.settings), ctx.settings.oidc_integration_type
     integration = _by_name(_integrations(ctx), name)
     problems, fixes, evidence = [], [], []
     if integration is None:
@@ -285,8 +285,8 @@ def check_crm_action(ctx: Context) -> Result:
 
 
 def _crm_action(ctx: Context, title: str) -> Result:
-    category = ctx.settings.name(naming.CRM_INTEGRATION_NAME)
-    name = ctx.settings.name(naming.CRM_LOOKUP_ACTION_NAME)
+    # Actions are scoped by category (the prefixed integration name); the action name has no prefix.
+    category, name = naming.crm_integration_name(ctx.settings), naming.CRM_LOOKUP_ACTION_NAME
     found = list(ctx.api.get_all("/api/v2/integrations/actions", {"name": name}))
     action = next((a for a in found if a.get("name") == name and a.get("category") == category), None)
     # The actions API reports no last-execution or last-test result, so that part cannot be checked.

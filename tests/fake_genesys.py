@@ -94,14 +94,14 @@ class FakeOrg:
         }
         oidc = {
             "id": "integration-oidc",
-            "name": s.name(naming.OIDC_INTEGRATION_NAME),
+            "name": naming.oidc_integration_name(s),
             "integrationType": {"id": OIDC_TYPE, "name": "OpenID Connect Messenger Configuration"},
             "intendedState": "ENABLED",
             "reportedState": {"code": "ACTIVE", "effective": "Active"},
         }
         crm = {
             "id": "integration-crm",
-            "name": s.name(naming.CRM_INTEGRATION_NAME),
+            "name": naming.crm_integration_name(s),
             "integrationType": {"id": "custom-rest-actions", "name": "Web Services Data Actions"},
             "intendedState": "ENABLED",
             "reportedState": {"code": "ACTIVE", "effective": "Active"},
@@ -152,8 +152,8 @@ class FakeOrg:
         self.actions = [
             {
                 "id": "action-crm-lookup",
-                "name": s.name(naming.CRM_LOOKUP_ACTION_NAME),
-                "category": s.name(naming.CRM_INTEGRATION_NAME),
+                "name": naming.CRM_LOOKUP_ACTION_NAME,
+                "category": naming.crm_integration_name(s),
                 "integrationId": "integration-crm",
                 "version": 2,
                 "secure": False,
@@ -167,8 +167,8 @@ class FakeOrg:
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
         }
 
-    def integration(self, name_base: str) -> dict[str, Any]:
-        return next(i for i in self.integrations if i["name"] == self.settings.name(name_base))
+    def integration(self, name: str) -> dict[str, Any]:
+        return next(i for i in self.integrations if i["name"] == name)
 
     def deployment(self, site_key: str) -> dict[str, Any]:
         return next(d for d in self.deployments if d["id"] == f"deployment-{site_key}")

@@ -309,7 +309,9 @@ def test_deployment_without_a_flow_looks_the_flow_up_by_name(doctor, org):
 
 
 def test_inactive_oidc_integration(doctor, org):
-    org.integration(naming.OIDC_INTEGRATION_NAME).update(intendedState="DISABLED", reportedState={"code": "INACTIVE"})
+    org.integration(naming.oidc_integration_name(org.settings)).update(
+        intendedState="DISABLED", reportedState={"code": "INACTIVE"}
+    )
     report = doctor()
     assert report.code == 1
     assert report.check("oidc-integration")["summary"].startswith("the integration is not active")
@@ -350,12 +352,14 @@ def test_discovery_document_not_found(doctor):
 def test_missing_crm_action(doctor, org):
     org.actions[0]["category"] = "Some Other Integration"
     text = doctor().text("crm-action")
-    assert "no data action 'stg-CRM Data Actions/stg-Look up customer by external id'" in text
-    assert "Some Other Integration/stg-Look up customer by external id" in text
+    assert "no data action 'stg-CRM Data Actions/Look up customer by external id'" in text
+    assert "Some Other Integration/Look up customer by external id" in text
 
 
 def test_crm_action_with_a_disabled_integration(doctor, org):
-    org.integration(naming.CRM_INTEGRATION_NAME).update(intendedState="DISABLED", reportedState={"code": "INACTIVE"})
+    org.integration(naming.crm_integration_name(org.settings)).update(
+        intendedState="DISABLED", reportedState={"code": "INACTIVE"}
+    )
     report = doctor()
     assert report.check("crm-action")["summary"].startswith("the action's integration is not active")
     assert "no last test/execution result" in report.text("crm-action")
@@ -474,3 +478,22 @@ def test_bad_override_url_is_a_usage_error(doctor):
     report = doctor("--api-url", "api.mypurecloud.ie")
     assert report.code == 2
     assert "--api-url 'api.mypurecloud.ie' is not an http(s) URL" in report.err
+
+
+def test_doctor_looks_for_the_names_the_program_declares():
+    # The doctor (and this fake org) find objects by name: those names must be the declared ones.
+    from preflight.inprocess import run_program
+    from tests.conftest import stack_config
+
+    run = run_program(stack_config("staging"))
+    settings = run.settings
+    actions = {(a.inputs["category"], a.inputs["name"]) for a in run.of_type(":IntegrationAction")}
+    assert (naming.crm_integration_name(settings), naming.CRM_LOOKUP_ACTION_NAME) in actions
+    integrations = {i.inputs["config"]["name"] for i in run.of_type(":Integration")}
+    assert {naming.oidc_integration_name(settings), naming.crm_integration_name(settings)} <= integrations
+    deployments = {d.inputs["name"] for d in run.of_type(":WebdeploymentsDeployment")}
+    assert deployments == {naming.deployment_name(settings, site.key) for site in settings.sites}
+    configurations = {c.inputs["name"] for c in run.of_type(":WebdeploymentsConfiguration")}
+    assert configurations == {naming.configuration_name(settings, site.key) for site in settings.sites}
+    (flow,) = run.of_type(":Flow")
+    assert flow.inputs["substitutions"]["flow_name"] == naming.flow_name(settings)
