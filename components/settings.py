@@ -23,6 +23,7 @@ import jsonschema
 import yaml
 
 from components.regions import Region, regions
+from components.stack_file import StackConfig
 
 NAMESPACE = "genesys-messaging"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -176,11 +177,18 @@ def _decode(key: str, value: Any) -> Any:
         return value
 
 
-def _wrap_secrets(values: dict[str, Any], secret_keys: set[str]) -> None:
-    """Wrap the x-secret leaves of keys Pulumi marked secret; a plain leaf stays a plain str."""
+def _wrap_secrets(values: dict[str, Any], secret_keys: set[str], encrypted: frozenset[str] | None) -> None:
+    """Wrap the x-secret leaves that were encrypted; a plain leaf stays a plain str (and is refused).
+
+    Pulumi marks secrecy per top-level key only, so a key holding one encrypted value marks all of
+    it. Where the stack file was read (`encrypted`: the dotted paths of its `secure:` values), each
+    secret leaf must be encrypted itself.
+    """
     for path in secret_paths():
         top, *rest = path.split(".")
         if top not in secret_keys or top not in values:
+            continue
+        if encrypted is not None and f"{NAMESPACE}:{path}" not in encrypted:
             continue
         node = values
         for part in [top, *rest][:-1]:
@@ -191,9 +199,18 @@ def _wrap_secrets(values: dict[str, Any], secret_keys: set[str]) -> None:
 
 
 def parse_settings(
-    config: Mapping[str, Any], secret_keys: set[str], *, project: str, stack: str, source: str
+    config: Mapping[str, Any],
+    secret_keys: set[str],
+    *,
+    project: str,
+    stack: str,
+    source: str,
+    encrypted: frozenset[str] | None = None,
 ) -> Settings:
-    """Validate a Pulumi config map (`namespace:key` -> value) into Settings, or raise SettingsError."""
+    """Validate a Pulumi config map (`namespace:key` -> value) into Settings, or raise SettingsError.
+
+    `encrypted`, when the stack file itself was read, lists the dotted paths of its `secure:` values.
+    """
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     prefix = NAMESPACE + ":"
@@ -206,7 +223,7 @@ def parse_settings(
                 Problem(source, full_key, "is not a key of this project", f"remove it, or use {prefix}<key>")
             )
     secret_top_keys = {k.removeprefix(prefix) for k in secret_keys if k.startswith(prefix)}
-    _wrap_secrets(values, secret_top_keys)
+    _wrap_secrets(values, secret_top_keys, encrypted)
     for key, declaration in project_config_declarations().items():
         if key not in values and "default" in declaration:
             values[key] = declaration["default"]
@@ -395,6 +412,19 @@ def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) ->
         crm=Crm(crm["baseUrl"], crm["contactUrlTemplate"], crm["username"], crm["password"]),
         queue_name=values["routing"]["queueName"],
         raw=values,
+    )
+
+
+def load_from_stack_file(stack: StackConfig, project: str = NAMESPACE) -> Settings:
+    """The settings of a stack file read without the CLI (preflight, tests): each secret leaf is
+    checked for its own `secure:` entry."""
+    return parse_settings(
+        stack.config,
+        set(stack.secret_keys),
+        project=project,
+        stack=stack.stack,
+        source=stack.source,
+        encrypted=stack.encrypted,
     )
 
 

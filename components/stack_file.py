@@ -30,6 +30,8 @@ class StackConfig:
     source: str
     config: dict[str, str]
     secret_keys: frozenset[str]
+    encrypted: frozenset[str] = frozenset()
+    """Dotted paths of the `secure:` values, e.g. `genesys-messaging:crm.password`."""
 
 
 def _is_secure(node: Any) -> bool:
@@ -66,11 +68,15 @@ def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPA
         raise StackFileError(f"{name}: expected a mapping with a 'config:' mapping at the top")
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
+    encrypted: list[str] = []
     for key, value in (document.get("config") or {}).items():
         found: list[str] = []
         resolved = _resolve(value, key, reveal, found)
         if found:
             secret_keys.add(key)
+            encrypted += found
         # Pulumi hands strings through as they are and every other value JSON-encoded.
         config[key] = resolved if isinstance(resolved, str) else json.dumps(resolved)
-    return StackConfig(stack=stack, source=name, config=config, secret_keys=frozenset(secret_keys))
+    return StackConfig(
+        stack=stack, source=name, config=config, secret_keys=frozenset(secret_keys), encrypted=frozenset(encrypted)
+    )

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from components.settings import NAMESPACE, Settings, SettingsError, parse_settings
+from components.settings import Settings, SettingsError, load_from_stack_file
 from components.stack_file import StackFileError, read_stack_file
 from preflight import doctor_checks, doctor_estate
 from preflight.doctor_checks import OK, PROBLEM, Context, Result
@@ -64,10 +64,7 @@ def _fail(message: str) -> int:
 
 def _load_settings(args: argparse.Namespace) -> Settings:
     """The stack's settings only: the doctor looks at the org, it does not run the program."""
-    stack = read_stack_file(args.config_file or resolve(args.stack))
-    return parse_settings(
-        stack.config, set(stack.secret_keys), project=NAMESPACE, stack=stack.stack, source=stack.source
-    )
+    return load_from_stack_file(read_stack_file(args.config_file or resolve(args.stack)))
 
 
 def _url(name: str, value: str | None) -> str | None:

@@ -20,7 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components import provider_binding as binding
-from components.settings import NAMESPACE, Settings, load_from_pulumi, parse_settings
+from components.settings import NAMESPACE, Settings, load_from_pulumi, load_from_stack_file
 from components.stack import build
 from components.stack_file import StackConfig
 
@@ -152,7 +152,7 @@ def run_program(stack: StackConfig, *, project: str = NAMESPACE, program=build) 
     """
     # Invalid settings fail here, before the Pulumi runtime is touched (a run abandoned half-way
     # would leave registrations pending on its event loop).
-    parse_settings(stack.config, set(stack.secret_keys), project=project, stack=stack.stack, source=stack.source)
+    load_from_stack_file(stack, project)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

@@ -6,6 +6,7 @@ sentinel so the tests can prove no secret reaches an output or a plain-text inpu
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def run_with() -> Callable[..., Run]:
     def _run(stack: str, changes: dict[str, str]) -> Run:
         base = stack_config(stack)
         config = {**base.config, **changes}
-        return run_program(StackConfig(base.stack, base.source, config, base.secret_keys))
+        return run_program(dataclasses.replace(base, config=config))
 
     return _run
 

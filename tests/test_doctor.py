@@ -16,7 +16,7 @@ import pytest
 
 from components import naming
 from components.regions import regions
-from components.settings import parse_settings
+from components.settings import load_from_stack_file
 from preflight import doctor_checks
 from preflight.__main__ import main
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
@@ -53,10 +53,7 @@ class Report:
 
 
 def staging_settings():
-    stack = stack_config("staging")
-    return parse_settings(
-        stack.config, set(stack.secret_keys), project="genesys-messaging", stack="staging", source="x"
-    )
+    return load_from_stack_file(stack_config("staging"))
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from components.regions import regions
-from components.settings import SettingsError, parse_settings
+from components.settings import SettingsError, load_from_stack_file, parse_settings
 from components.stack_file import StackFileError, read_stack_file
 from tests.conftest import ROOT, stack_config
 
@@ -235,3 +236,17 @@ def test_program_reads_config_the_way_the_pulumi_cli_hands_it_over(monkeypatch, 
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", "[]")
     with pytest.raises(SettingsError, match="stored in plain text"):
         load_from_pulumi()
+
+
+def test_plain_secret_beside_an_encrypted_one_is_refused(tmp_path):
+    # Pulumi marks secrecy per top-level key: an encrypted username must not launder a plain password.
+    document = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
+    crm = document["config"][f"{NS}:crm"]
+    crm["username"], crm["password"] = {"secure": "v1:abc:def"}, "hunter2-plaintext"
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(SettingsError) as caught:
+        load_from_stack_file(read_stack_file(path))
+    problem = one(caught.value.problems, f"{NS}:crm.password")
+    assert "plain text" in problem.message
+    assert "hunter2" not in str(caught.value)
