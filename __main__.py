@@ -2,14 +2,15 @@
 
 import pulumi
 
-from components.settings import SettingsError, load_from_pulumi
+from components.errors import InvalidConfiguration
+from components.settings import load_from_pulumi
 from components.stack import build
 
 try:
-    settings = load_from_pulumi()
-except SettingsError as error:
-    # A clear list of every bad setting, without a Python traceback.
+    outputs = build(load_from_pulumi())
+except InvalidConfiguration as error:
+    # Bad settings, data files or flow: the message names file, key and fix; no Python traceback.
     raise pulumi.RunError(str(error)) from None
 
-for name, value in build(settings).items():
+for name, value in outputs.items():
     pulumi.export(name, value)

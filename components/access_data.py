@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from components.errors import InvalidConfiguration, load_data_file
 
 ACCESS_FILE = Path(__file__).with_name("access.yaml")
 CLIENT_CREDENTIALS = "CLIENT-CREDENTIALS"
@@ -36,7 +36,7 @@ class AccessSpec:
     deployer_permissions: tuple[str, ...]
 
 
-class AccessDataError(ValueError):
+class AccessDataError(InvalidConfiguration):
     """components/access.yaml breaks a least-privilege rule."""
 
 
@@ -71,7 +71,7 @@ def _check(spec: AccessSpec) -> list[str]:
 
 @cache
 def access_spec() -> AccessSpec:
-    data = yaml.safe_load(ACCESS_FILE.read_text())
+    data = load_data_file(ACCESS_FILE, "access.schema.json")
     spec = AccessSpec(
         roles={
             key: RoleSpec(key, role["description"], tuple(p["permission"] for p in role["permissions"]))

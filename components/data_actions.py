@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import NotRequired, TypedDict
 
 import pulumi
-import yaml
 
+from components.errors import load_data_file
 from components.provider_binding import Integration, IntegrationAction, IntegrationCredential
 from components.settings import SecretText
 
@@ -19,7 +19,7 @@ ACTIONS_DIR = Path(__file__).with_name("data_actions")
 @cache
 def action_spec(file_name: str) -> dict:
     """A data action definition (components/data_actions/<file>.yaml), read once."""
-    return yaml.safe_load((ACTIONS_DIR / file_name).read_text())
+    return load_data_file(ACTIONS_DIR / file_name, "data_action.schema.json")
 
 
 def substitute(template: str, substitutions: dict[str, str]) -> str:

@@ -21,6 +21,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from components.errors import InvalidConfiguration
+
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 SCHEMA_FILE = FLOWS_DIR / "architect.schema.json"
 FLOW_TYPE = "inboundShortMessage"
@@ -28,7 +30,7 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 _STARTUP_REF = re.compile(rf"^/{FLOW_TYPE}/states/state\[(?P<ref>[^\]]+)\]$")
 
 
-class FlowError(ValueError):
+class FlowError(InvalidConfiguration):
     """The flow template is not a flow this stack can publish."""
 
     def __init__(self, file: str, problems: list[str]) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TypedDict
 
 import pulumi
-import yaml
 
+from components.errors import load_data_file
 from components.provider_binding import Integration, IntegrationCredential
 from components.settings import IdentityProvider
 
@@ -19,7 +19,7 @@ _SPEC_FILE = Path(__file__).with_name("oidc_integration.yaml")
 @cache
 def oidc_integration_spec() -> dict:
     """Property keys and credential shape of the OIDC Messenger integration (unverified; see the file)."""
-    return yaml.safe_load(_SPEC_FILE.read_text())
+    return load_data_file(_SPEC_FILE, "oidc_integration.schema.json")
 
 
 class MessengerIdentityArgs(TypedDict):
@@ -42,11 +42,9 @@ class MessengerIdentity(pulumi.ComponentResource):
         super().__init__("genesys-messaging:index:MessengerIdentity", name, None, opts)
         spec = oidc_integration_spec()
         integration_name = args["integration_name"]
-        values = {
-            "client_id": idp.client_id,
-            "client_secret": idp.client_secret.reveal(),
-            "discovery_uri": idp.discovery_uri,
-        }
+        public = {"client_id": idp.client_id, "discovery_uri": idp.discovery_uri}
+        # Only public values may go into the plain-text properties (the data file's schema says so).
+        credential_values = {**public, "client_secret": idp.client_secret.reveal()}
 
         credential = IntegrationCredential(
             f"{name}-credential",
@@ -54,7 +52,9 @@ class MessengerIdentity(pulumi.ComponentResource):
             name=integration_name,
             credential_type_name=spec["credential"]["type"],
             # The whole map is secret: it carries the IdP client secret.
-            fields=pulumi.Output.secret({key: values[attr] for key, attr in spec["credential"]["fields"].items()}),
+            fields=pulumi.Output.secret(
+                {key: credential_values[attr] for key, attr in spec["credential"]["fields"].items()}
+            ),
         )
         integration = Integration(
             f"{name}-integration",
@@ -63,7 +63,7 @@ class MessengerIdentity(pulumi.ComponentResource):
             intended_state="ENABLED",
             config={
                 "name": integration_name,
-                "properties": json.dumps({key: values[attr] for key, attr in spec["properties"].items()}),
+                "properties": json.dumps({key: public[attr] for key, attr in spec["properties"].items()}),
                 "credentials": {spec["credential"]["slot"]: credential.id},
             },
         )

@@ -30,6 +30,8 @@ from typing import Any, ClassVar
 
 import pulumi
 
+from components.errors import InvalidConfiguration
+
 # --- the pins: change provider versions here and nowhere else ----------------------------------
 
 PROVIDER_ROUTE = "terraform-provider"
@@ -59,7 +61,7 @@ PROVIDER_TOKEN = f"pulumi:providers:{PACKAGE_NAME}"
 _SCHEMA_FILE = Path(__file__).with_name("provider_schema.json")
 
 
-class BindingError(ValueError):
+class BindingError(InvalidConfiguration):
     """A resource was declared with properties the provider does not have or lacks required ones."""
 
 

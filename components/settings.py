@@ -22,6 +22,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from components.errors import InvalidConfiguration
 from components.regions import Region, regions
 from components.stack_file import StackConfig
 
@@ -72,7 +73,7 @@ class Problem:
         return f"{self.source}: {self.key}: {self.message}\n    fix: {self.fix}"
 
 
-class SettingsError(Exception):
+class SettingsError(InvalidConfiguration):
     """The stack settings are invalid; `problems` lists every one found."""
 
     def __init__(self, problems: list[Problem]) -> None:

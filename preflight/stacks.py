@@ -6,9 +6,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.flow_template import FlowError
-from components.provider_binding import BindingError
-from components.settings import PROJECT_ROOT, SettingsError
+from components.errors import InvalidConfiguration
+from components.settings import PROJECT_ROOT
 from components.stack_file import StackConfig, StackFileError, read_stack_file
 from preflight.inprocess import Run, run_program
 
@@ -62,7 +61,7 @@ def load_for_command(refs: list[str]) -> list[Plan] | int:
         except StackFileError as error:
             print(f"error: {error}", file=sys.stderr)
             return USAGE_ERROR
-        except (SettingsError, FlowError, BindingError) as error:
+        except InvalidConfiguration as error:
             print(error, file=sys.stderr)
             return PROBLEM
     return plans

@@ -1,0 +1,65 @@
+"""Project data files are checked against their schemas; a broken one is a clear error, not a traceback."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components import access_data
+from components.errors import InvalidConfiguration, load_data_file
+from preflight.__main__ import main
+from tests.conftest import ROOT
+
+
+def write(tmp_path, name, document):
+    folder = tmp_path / "components"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("file", "schema"),
+    [
+        ("components/access.yaml", "access.schema.json"),
+        ("components/oidc_integration.yaml", "oidc_integration.schema.json"),
+        ("components/data_actions/crm_lookup.yaml", "data_action.schema.json"),
+        ("components/data_actions/contact_lookup.yaml", "data_action.schema.json"),
+    ],
+)
+def test_committed_data_files_match_their_schemas(file, schema):
+    assert load_data_file(ROOT / file, schema)
+
+
+def test_the_client_secret_may_not_go_into_plain_integration_properties(tmp_path):
+    document = yaml.safe_load((ROOT / "components/oidc_integration.yaml").read_text())
+    document["properties"]["clientSecret"] = "client_secret"
+    path = write(tmp_path, "oidc_integration.yaml", document)
+    with pytest.raises(InvalidConfiguration) as caught:
+        load_data_file(path, "oidc_integration.schema.json")
+    message = str(caught.value)
+    assert "components/oidc_integration.yaml: properties.clientSecret" in message
+    assert "fix: make the file match components/schemas/oidc_integration.schema.json" in message
+
+
+def test_a_data_action_without_a_url_names_the_key(tmp_path):
+    document = yaml.safe_load((ROOT / "components/data_actions/crm_lookup.yaml").read_text())
+    del document["request"]["urlTemplate"]
+    path = write(tmp_path, "crm_lookup.yaml", document)
+    with pytest.raises(InvalidConfiguration, match=r"crm_lookup.yaml: request: 'urlTemplate' is a required property"):
+        load_data_file(path, "data_action.schema.json")
+
+
+def test_broken_access_file_fails_the_plan_without_a_traceback(tmp_path, monkeypatch, capsys):
+    document = yaml.safe_load((ROOT / "components/access.yaml").read_text())
+    document["roles"]["contact-lookup"]["permissions"][0]["permission"] = "externalContacts:contact:*"
+    monkeypatch.setattr(access_data, "ACCESS_FILE", write(tmp_path, "access.yaml", document))
+    access_data.access_spec.cache_clear()
+    try:
+        assert main(["plan", "--stack", "prod"]) == 1
+    finally:
+        access_data.access_spec.cache_clear()
+    err = capsys.readouterr().err
+    assert "access.yaml: roles.contact-lookup: 'externalContacts:contact:*' is not an explicit" in err
+    assert "Traceback" not in err
