@@ -67,6 +67,7 @@ DEPLOYMENT = "genesyscloud:index/webdeploymentsDeployment:WebdeploymentsDeployme
 CONFIGURATION = "genesyscloud:index/webdeploymentsConfiguration:WebdeploymentsConfiguration"
 INTEGRATION_ACTION = "genesyscloud:index/integrationAction:IntegrationAction"
 FLOW = "genesyscloud:index/flow:Flow"
+ROUTING_QUEUE = "genesyscloud:index/routingQueue:RoutingQueue"
 CLIENT_CREDENTIALS = "CLIENT-CREDENTIALS"
 ALL_DIVISIONS = "*"
 
@@ -444,9 +445,15 @@ def prod_messenger_authentication_validator(args: StackValidationArgs, report_vi
             continue
         reference = plain(deployment.props).get("configuration")
         config_id = reference.get("id") if isinstance(reference, Mapping) else None
-        if not known(config_id) or config_id not in configurations:
-            continue  # unknown in a preview, or not declared by this stack: not checkable
-        configuration = configurations[config_id]
+        if known(config_id) and config_id in configurations:
+            configuration = configurations[config_id]
+        else:
+            # A real preview often has no id yet: the engine's dependency record still names it.
+            referenced = deployment.property_dependencies.get("configuration", [])
+            candidates = [d for d in referenced if d.resource_type == CONFIGURATION]
+            if len(candidates) != 1:
+                continue  # not declared by this stack, or ambiguous: not checkable
+            configuration = candidates[0]
         settings = plain(configuration.props).get("authenticationSettings")
         enabled = settings.get("enabled") if isinstance(settings, Mapping) else None
         if known(enabled) and enabled is not True:
@@ -535,11 +542,12 @@ def secret_inputs_encrypted_validator(args: ResourceValidationArgs, report_viola
 
 # --- 8, 9. protection and providers ----------------------------------------------------------------
 
-_PROTECTED_IN_PROD = (OAUTH_CLIENT, DEPLOYMENT, FLOW)
+# Deleting any of these breaks live conversations or the backends that use them.
+_PROTECTED_IN_PROD = (OAUTH_CLIENT, DEPLOYMENT, FLOW, ROUTING_QUEUE)
 
 
 def prod_protected_resources_validator(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """In prod, OAuth clients, web deployments and the flow are protected against deletion."""
+    """In prod, OAuth clients, web deployments, the flow and the queue are protected against deletion."""
     if args.resource_type not in _PROTECTED_IN_PROD or context_environment(args.get_config()) != PROD:
         return
     if not args.opts.protect:
@@ -662,7 +670,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "prod-protected-resources",
-        "Protect prod OAuth clients, web deployments and flows against deletion.",
+        "Protect prod OAuth clients, web deployments, flows and queues against deletion.",
         "Declare them with protect=True in prod.",
         prod_protected_resources_validator,
         context=True,

@@ -262,6 +262,18 @@ def test_prod_deployment_on_an_unauthenticated_configuration_fails():
     fails(rules.prod_messenger_authentication_validator, messenger_stack(False), "authenticationSettings.enabled")
 
 
+def test_unknown_configuration_id_falls_back_to_the_dependency_record():
+    # In a real preview the configuration's id is unknown; the engine records which resource it came from.
+    configuration = stack_resource(
+        rules.CONFIGURATION, {"authenticationSettings": {"enabled": False, "integrationId": "oidc"}}, "www-config"
+    )
+    deployment = stack_resource(
+        rules.DEPLOYMENT, {**DEPLOYMENT, "configuration": {"id": rules.UNKNOWN}}, "www", configuration=[configuration]
+    )
+    args = StackValidationArgs([configuration, deployment], PROD)
+    fails(rules.prod_messenger_authentication_validator, args, "authenticationSettings.enabled")
+
+
 def test_unknown_configuration_id_or_staging_is_not_checked():
     passes(rules.prod_messenger_authentication_validator, messenger_stack(False, reference=rules.UNKNOWN))
     passes(rules.prod_messenger_authentication_validator, messenger_stack(False, config=STAGING))
@@ -321,7 +333,7 @@ def test_secret_rule_cannot_judge_the_packs_plain_props():
 # --- 8, 9. protection and providers ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("type_", [rules.OAUTH_CLIENT, rules.DEPLOYMENT, rules.FLOW])
+@pytest.mark.parametrize("type_", [rules.OAUTH_CLIENT, rules.DEPLOYMENT, rules.FLOW, rules.ROUTING_QUEUE])
 def test_protected_prod_resources_pass_and_unprotected_fail(type_: str):
     passes(rules.prod_protected_resources_validator, resource_args(type_, {}, protect=True))
     fails(rules.prod_protected_resources_validator, resource_args(type_, {}, protect=False), "not protected")
