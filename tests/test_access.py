@@ -124,3 +124,24 @@ def test_reveal_unwraps_secrets():
     wrapped = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "s"}
     assert is_secret_value(wrapped)
     assert reveal({"a": [wrapped]}) == {"a": ["s"]}
+
+
+def test_access_data_rules_refuse_the_wrong_rights_for_each_grant():
+    from components.access_data import AccessSpec, ClientSpec, RoleSpec, _check
+
+    role = RoleSpec("viewer", "d", ("externalContacts:contact:view",))
+    spec = AccessSpec(
+        roles={"viewer": role},
+        clients={
+            "scoped-cc": ClientSpec("scoped-cc", "d", CLIENT_CREDENTIALS, (), ("messaging:write",), False),
+            "role-code": ClientSpec("role-code", "d", "CODE", ("viewer",), (), False),
+            "ghost-role": ClientSpec("ghost-role", "d", CLIENT_CREDENTIALS, ("admin",), (), False),
+        },
+        deployer_permissions=(),
+    )
+    problems = "\n".join(_check(spec))
+    assert "clients.scoped-cc: a client-credentials client gets its rights from roles; add roles" in problems
+    assert "clients.scoped-cc: scopes do not apply to client-credentials clients" in problems
+    assert "clients.role-code: roles apply only to client-credentials clients" in problems
+    assert "clients.role-code: a CODE client needs scopes" in problems
+    assert "clients.ghost-role.roles: unknown role 'admin'" in problems

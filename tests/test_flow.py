@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
+import re
 import shutil
 
 import pytest
-import yaml
 
 from components.flow_template import FLOWS_DIR, FlowError, FlowReferences, render, validate
 
@@ -54,19 +53,58 @@ def test_committed_flow_renders_and_validates():
     assert flow["division"] == "Home"
 
 
+def actions_of(document):
+    return document["inboundShortMessage"]["states"][0]["state"]["actions"]
+
+
+def walk_actions(actions, path=()):
+    """Every (kind, body, path of (kind, branch) pairs above it) in an action list, branches included."""
+    for action in actions:
+        ((kind, body),) = action.items()
+        yield kind, body, path
+        for branch, output in (body.get("outputs") or {}).items():
+            yield from walk_actions(output["actions"], (*path, (kind, body, branch)))
+
+
 def test_every_lookup_outcome_still_reaches_the_transfer():
-    actions = render(TEMPLATE, SUBSTITUTIONS).document["inboundShortMessage"]["states"][0]["state"]["actions"]
-    kinds = [next(iter(action)) for action in actions]
-    # The transfer sits after the lookups at the state's top level, so every branch falls through to it.
-    assert kinds[-2:] == ["transferToAcd", "disconnect"], kinds
-    text = yaml.safe_dump(actions)
-    assert text.count("timeout:\n") >= 2 and text.count("failure:\n") >= 2
+    actions = actions_of(render(TEMPLATE, SUBSTITUTIONS).document)
+    # The transfer follows the lookups at the state's top level, so every branch falls through to it.
+    assert [next(iter(a)) for a in actions][-2:] == ["transferToAcd", "disconnect"]
+    found = list(walk_actions(actions))
+    calls = [body for kind, body, _ in found if kind == "callData"]
+    assert len(calls) == 2
+    for call in calls:
+        assert set(call["outputs"]) == {"success", "failure", "timeout"}, call["name"]
+    # Nothing on any lookup path ends the conversation or routes elsewhere.
+    nested_exits = [(kind, path) for kind, _, path in found if path and kind in ("disconnect", "transferToAcd")]
+    assert not nested_exits, nested_exits
 
 
-def test_flow_uses_the_authenticated_identity_first():
-    text = TEMPLATE.read_text()
-    assert "Message.IsAuthenticated" in text
-    assert "senderAddressInfo.addressDisplayable" in text
+def identification_expression(document) -> str:
+    for kind, body, _ in walk_actions(actions_of(document)):
+        if kind == "setParticipantData":
+            for attribute in body["attributes"]:
+                if attribute["attribute"]["name"]["lit"] == "customer.externalId":
+                    return attribute["attribute"]["value"]["exp"]
+    raise AssertionError("the flow never records customer.externalId")
+
+
+def test_flow_prefers_the_authenticated_identity_over_the_widget_attribute():
+    expression = identification_expression(render(TEMPLATE, SUBSTITUTIONS).document)
+    match = re.fullmatch(r"If\(Message\.IsAuthenticated, (?P<signed_in>[^,]+), (?P<otherwise>[^)]+)\)", expression)
+    assert match, expression
+    assert match["signed_in"] == "Message.Message.senderAddressInfo.addressDisplayable"
+    assert match["otherwise"] == "State.widgetCustomerId"
+
+
+def test_only_a_signed_in_customer_is_linked_to_a_genesys_contact():
+    document = render(TEMPLATE, SUBSTITUTIONS).document
+    for kind, body, path in walk_actions(actions_of(document)):
+        if kind == "callData" and SUBSTITUTIONS["contacts_category"] in body["category"]:
+            guards = [(b["condition"]["exp"], branch) for k, b, branch in path if k == "decision"]
+            assert ("Message.IsAuthenticated", "yes") in guards, guards
+            return
+    raise AssertionError("no External Contacts lookup in the flow")
 
 
 def test_missing_state_fails_with_its_path(tmp_path):
@@ -123,7 +161,7 @@ def test_unquoted_yes_key_is_caught(tmp_path):
 def test_content_hash_follows_substitutions():
     first = render(TEMPLATE, SUBSTITUTIONS)
     second = render(TEMPLATE, {**SUBSTITUTIONS, "division": "Support"})
-    assert first.content_hash == hashlib.sha256(first.text.encode()).hexdigest()
+    assert first.content_hash == render(TEMPLATE, dict(SUBSTITUTIONS)).content_hash
     assert first.content_hash != second.content_hash
 
 
