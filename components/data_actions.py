@@ -9,9 +9,10 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
-from components.errors import load_data_file
+from components.errors import InvalidConfiguration, load_data_file
 from components.provider_binding import Integration, IntegrationAction, IntegrationCredential
 from components.settings import SecretText
+from components.templating import leftovers, substitute
 
 ACTIONS_DIR = Path(__file__).with_name("data_actions")
 
@@ -22,12 +23,15 @@ def action_spec(file_name: str) -> dict:
     return load_data_file(ACTIONS_DIR / file_name, "data_action.schema.json")
 
 
-def substitute(template: str, substitutions: dict[str, str]) -> str:
-    for key, value in substitutions.items():
-        template = template.replace("{{" + key + "}}", value)
-    if "{{" in template:
-        raise ValueError(f"unsubstituted placeholder in data action template: {template}")
-    return template
+def url_template(file_name: str, template: str, substitutions: dict[str, str]) -> str:
+    """The action's request URL with the stack's values in; every placeholder must be substituted."""
+    url = substitute(template, substitutions)
+    if leftovers(url):
+        raise InvalidConfiguration(
+            f"data_actions/{file_name}: request.urlTemplate: {', '.join(leftovers(url))} has no value; "
+            f"fix: use one of {sorted(substitutions)} as {{{{key}}}}"
+        )
+    return url
 
 
 class BasicAuth(TypedDict):
@@ -102,7 +106,9 @@ class DataActionIntegration(pulumi.ComponentResource):
                 config_timeout_seconds=spec["timeoutSeconds"],
                 config_request={
                     "request_type": request["type"],
-                    "request_url_template": substitute(request["urlTemplate"], args.get("substitutions", {})),
+                    "request_url_template": url_template(
+                        file_name, request["urlTemplate"], args.get("substitutions", {})
+                    ),
                     "headers": request.get("headers"),
                 },
                 config_response={

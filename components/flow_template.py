@@ -22,11 +22,11 @@ import jsonschema
 import yaml
 
 from components.errors import InvalidConfiguration
+from components.templating import leftovers, placeholders, substitute
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 SCHEMA_FILE = FLOWS_DIR / "architect.schema.json"
 FLOW_TYPE = "inboundShortMessage"
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 _STARTUP_REF = re.compile(rf"^/{FLOW_TYPE}/states/state\[(?P<ref>[^\]]+)\]$")
 
 
@@ -65,10 +65,6 @@ def architect_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_FILE.read_text())
 
 
-def placeholders(text: str) -> set[str]:
-    return set(_PLACEHOLDER.findall(text))
-
-
 def _yaml_path(path: Any) -> str:
     out = ""
     for part in path:
@@ -96,16 +92,21 @@ def render(template: Path, substitutions: dict[str, str]) -> RenderedFlow:
     except OSError as error:
         raise FlowError(name, [f"cannot read the flow template ({error.strerror})"]) from None
     # The header comment documents the placeholders; only the YAML body must be fully substituted.
-    body_placeholders = placeholders("\n".join(line for line in raw.splitlines() if not line.lstrip().startswith("#")))
+    body = "\n".join(line for line in raw.splitlines() if not line.lstrip().startswith("#"))
+    body_placeholders = placeholders(body)
     problems = [
         f"placeholder {{{{{key}}}}} has no substitution" for key in sorted(body_placeholders - set(substitutions))
     ]
     problems += [
         f"substitution '{key}' is not used by the template" for key in sorted(set(substitutions) - body_placeholders)
     ]
-    text = raw
-    for key, value in substitutions.items():
-        text = text.replace("{{" + key + "}}", value)
+    # Malformed ones ({{ key }}, odd characters) would be published literally by the provider.
+    problems += [
+        f"{leftover} is not a placeholder the provider substitutes: write {{{{key}}}} (letters, digits, _ . -)"
+        for leftover in leftovers(substitute(body, substitutions))
+        if leftover[2:-2] not in body_placeholders
+    ]
+    text = substitute(raw, substitutions)
     if problems:
         raise FlowError(name, problems)
     try:

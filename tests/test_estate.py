@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from components.regions import region_for_host
 from preflight.inprocess import is_secret_value, reveal
 
@@ -166,3 +168,12 @@ def test_runs_in_one_process_do_not_leak_into_each_other(run_with):
         for resource in run.resources:
             assert resource.urn.startswith(f"urn:pulumi:{stack}::"), resource.urn
             assert not resource.parent or resource.parent.startswith(f"urn:pulumi:{stack}::"), resource.parent
+
+
+def test_data_action_url_placeholders_must_all_be_substituted():
+    from components.data_actions import url_template
+    from components.errors import InvalidConfiguration
+
+    assert url_template("x.yaml", "{{base}}/c/${input.id}", {"base": "https://crm"}) == "https://crm/c/${input.id}"
+    with pytest.raises(InvalidConfiguration, match=r"data_actions/x.yaml: request.urlTemplate: \{\{crm_url\}\} has no"):
+        url_template("x.yaml", "{{crm_url}}/c", {"base": "https://crm"})

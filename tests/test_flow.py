@@ -176,3 +176,11 @@ def test_flow_resource_gets_template_substitutions_and_hash(run):
     actions = {(a.inputs["category"], a.inputs["name"]) for a in run.of_type(":IntegrationAction")}
     assert (substitutions["crm_category"], substitutions["crm_action"]) in actions
     assert (substitutions["contacts_category"], substitutions["contacts_action"]) in actions
+
+
+def test_placeholder_with_spaces_fails_because_the_provider_would_publish_it_literally(tmp_path):
+    template = broken_copy(tmp_path, lambda t: t.replace('name: "{{flow_name}}"', 'name: "{{ flow_name }}"', 1))
+    problems = flow_errors(template)
+    assert any(p.startswith("{{ flow_name }} is not a placeholder the provider substitutes") for p in problems), (
+        problems
+    )
