@@ -9,12 +9,15 @@ import pulumi
 
 from components.access_data import CLIENT_CREDENTIALS, AccessSpec
 from components.provider_binding import AuthRole, OauthClient
+from components.settings import settings_schema
 
 # Genesys documents 300..172800 s (5 min..48 h) for client-credentials token lifetimes
 # (help.mypurecloud.com/articles/create-an-oauth-client/; provider doc oauth_client.md); the
 # provider's validator accepts up to 38,880,000 s (resource_genesyscloud_oauth_client_schema.go),
-# a range meant for SCIM clients. The documented limit is enforced.
-TOKEN_VALIDITY_RANGE = range(300, 172800 + 1)
+# a range meant for SCIM clients. The documented limit is enforced; it is stated once, in the
+# settings schema (tokenValiditySeconds), and the policy data is tested against it.
+_TOKEN_SCHEMA = settings_schema()["properties"]["tokenValiditySeconds"]
+TOKEN_VALIDITY_RANGE = range(_TOKEN_SCHEMA["minimum"], _TOKEN_SCHEMA["maximum"] + 1)
 
 
 class AccessArgs(TypedDict):

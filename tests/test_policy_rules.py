@@ -540,3 +540,10 @@ def test_policy_type_tokens_match_the_binding():
         rules.FLOW,
     ):
         assert constant in tokens.values(), f"policy token {constant} is not one the binding registers"
+
+
+def test_policy_token_range_is_the_settings_range():
+    from components.settings import settings_schema
+
+    schema = settings_schema()["properties"]["tokenValiditySeconds"]
+    assert (schema["minimum"], schema["maximum"]) == (rules.TOKEN_MIN, rules.TOKEN_MAX)
