@@ -67,10 +67,17 @@ def _load_settings(args: argparse.Namespace) -> Settings:
     return load_from_stack_file(read_stack_file(args.config_file or resolve(args.stack)))
 
 
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
 def _url(name: str, value: str | None) -> str | None:
-    if value is not None and not value.startswith(("https://", "http://")):
-        raise ValueError(f"{name} {value!r} is not an http(s) URL")
-    return value.rstrip("/") if value else value
+    """An override URL: https, or plain http only to this machine (credentials travel over it)."""
+    if value is None:
+        return None
+    host = value.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] if "://" in value else ""
+    if not (value.startswith("https://") or (value.startswith("http://") and host in _LOOPBACK_HOSTS)):
+        raise ValueError(f"{name} {value!r} must be an https URL (plain http only to localhost, for tests)")
+    return value.rstrip("/")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -474,7 +474,13 @@ def test_config_file_drives_the_checks(doctor, org, tmp_path):
 def test_bad_override_url_is_a_usage_error(doctor):
     report = doctor("--api-url", "api.mypurecloud.ie")
     assert report.code == 2
-    assert "--api-url 'api.mypurecloud.ie' is not an http(s) URL" in report.err
+    assert "--api-url 'api.mypurecloud.ie' must be an https URL" in report.err
+
+
+def test_credentials_never_travel_over_plain_http_to_another_host(doctor):
+    report = doctor("--login-url", "http://gateway.example.com/login")
+    assert report.code == 2
+    assert "plain http only to localhost" in report.err
 
 
 def test_doctor_looks_for_the_names_the_program_declares():
