@@ -1,0 +1,9 @@
+"""preflight: the command-line tools over the program and the policy rules (python -m preflight)."""
+
+# Exit codes shared by every command.
+EXIT_OK = 0
+"""Ran, and found nothing wrong."""
+EXIT_PROBLEM = 1
+"""Ran, and found a problem (invalid settings, a mandatory violation, not promotable, a broken org)."""
+EXIT_USAGE = 2
+"""Could not run: unknown stack, unreadable file, bad option, missing credentials."""

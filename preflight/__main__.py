@@ -10,13 +10,14 @@ import argparse
 import importlib
 import sys
 
+from preflight import EXIT_OK, EXIT_USAGE
+
 COMMANDS = {
     "plan": "run the program offline under mocks with a stack's config and check every policy rule",
     "diff": "show resource-by-resource differences between two stacks' plans",
     "promote": "refuse a promotion unless the target stack matches the source in everything but its settings",
     "doctor": "diagnose a live org's messaging setup and name the cause of a 401/403",
 }
-USAGE_ERROR = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
-        return USAGE_ERROR if exit_.code else 0
+        return EXIT_USAGE if exit_.code else EXIT_OK
     return modules[args.command].run(args)
 
 

@@ -25,14 +25,13 @@ from rich.text import Text
 
 from components.settings import Settings, SettingsError, load_from_stack_file
 from components.stack_file import StackFileError, read_stack_file
-from preflight import doctor_checks, doctor_estate
+from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_estate
 from preflight.doctor_checks import OK, PROBLEM, Context, Result
 from preflight.genesys_api import GenesysApi
 from preflight.stacks import resolve
 
 CLIENT_ID_VAR = "GENESYSCLOUD_OAUTHCLIENT_ID"
 CLIENT_SECRET_VAR = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
-CANNOT_RUN, FOUND_PROBLEM, ALL_OK = 2, 1, 0
 _STYLE = {OK: "green", PROBLEM: "bold red", "skipped": "yellow"}
 
 
@@ -59,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _fail(message: str) -> int:
     print(f"doctor: {message}", file=sys.stderr)
-    return CANNOT_RUN
+    return EXIT_USAGE
 
 
 def _load_settings(args: argparse.Namespace) -> Settings:
@@ -120,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         _print_json(header, results)
     else:
         _print_text(header, results)
-    return FOUND_PROBLEM if any(r.status == PROBLEM for r in results) else ALL_OK
+    return EXIT_PROBLEM if any(r.status == PROBLEM for r in results) else EXIT_OK
 
 
 def _redacted(result: Result, redact: Callable[[str], str]) -> Result:

@@ -14,12 +14,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from preflight import EXIT_OK, EXIT_PROBLEM
 from preflight.compare import normalise_value, short_type
 from preflight.inprocess import Declared, Run
 from preflight.policy_check import evaluate_run
 from preflight.stacks import load_for_command
 
-OK, PROBLEM, USAGE = 0, 1, 2
 KEY_INPUTS_FILE = Path(__file__).with_name("key_inputs.json")
 
 
@@ -190,4 +190,4 @@ def run(args: argparse.Namespace) -> int:
         print(to_markdown(plan))
     else:
         print_text(plan)
-    return PROBLEM if plan.mandatory else OK
+    return EXIT_PROBLEM if plan.mandatory else EXIT_OK

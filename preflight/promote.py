@@ -11,10 +11,11 @@ import argparse
 import json
 from typing import Any
 
+from preflight import EXIT_OK, EXIT_PROBLEM
 from preflight.inprocess import Run
 from preflight.policy_check import evaluate_run
 from preflight.promotion import Verdict, evaluate_promotion
-from preflight.stacks import PROBLEM, Plan, load_for_command
+from preflight.stacks import Plan, load_for_command
 
 FORMATS = ("text", "json")
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     source, target = plans
     verdict = evaluate_promotion(source, target, _policy_results)
     print((to_json if args.format == "json" else to_text)(source, target, verdict))
-    return 0 if verdict.promotable else PROBLEM
+    return EXIT_OK if verdict.promotable else EXIT_PROBLEM
 
 
 def to_text(source: Plan, target: Plan, verdict: Verdict) -> str:

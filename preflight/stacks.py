@@ -9,10 +9,8 @@ from pathlib import Path
 from components.errors import InvalidConfiguration
 from components.settings import PROJECT_ROOT
 from components.stack_file import StackConfig, StackFileError, read_stack_file
+from preflight import EXIT_PROBLEM, EXIT_USAGE
 from preflight.inprocess import Run, run_program
-
-PROBLEM = 1
-USAGE_ERROR = 2
 
 
 @dataclass(frozen=True)
@@ -60,8 +58,8 @@ def load_for_command(refs: list[str]) -> list[Plan] | int:
             plans.append(load(ref))
         except StackFileError as error:
             print(f"error: {error}", file=sys.stderr)
-            return USAGE_ERROR
+            return EXIT_USAGE
         except InvalidConfiguration as error:
             print(error, file=sys.stderr)
-            return PROBLEM
+            return EXIT_PROBLEM
     return plans
