@@ -44,7 +44,7 @@ class PlannedResource:
 
 
 @dataclass(frozen=True)
-class Plan:
+class PlanReport:
     stack: str
     source: str
     region: str
@@ -65,7 +65,7 @@ def policy_violations(run: Run) -> list[dict[str, str]]:
     ]
 
 
-def make_plan(run: Run) -> Plan:
+def make_plan(run: Run) -> PlanReport:
     resources = []
     for r in run.resources:
         wanted = key_inputs().get(short_type(r.type), [])
@@ -74,7 +74,7 @@ def make_plan(run: Run) -> Plan:
     # Stack-level components first, then each component's children, in a stable order for review.
     resources.sort(key=lambda r: (r.component, r.name))
     settings = run.settings
-    return Plan(
+    return PlanReport(
         settings.stack, settings.source, settings.region.code, settings.environment, resources, policy_violations(run)
     )
 
@@ -86,7 +86,7 @@ def _compact(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "))
 
 
-def to_json(plan: Plan) -> str:
+def to_json(plan: PlanReport) -> str:
     return json.dumps(
         {
             "stack": plan.stack,
@@ -105,7 +105,7 @@ def to_json(plan: Plan) -> str:
     )
 
 
-def summary_line(plan: Plan) -> str:
+def summary_line(plan: PlanReport) -> str:
     verdict = (
         "no policy violations"
         if not plan.violations
@@ -114,7 +114,7 @@ def summary_line(plan: Plan) -> str:
     return f"Stack `{plan.stack}` ({plan.environment}, {plan.region}): {len(plan.resources)} resources, {verdict}"
 
 
-def to_markdown(plan: Plan) -> str:
+def to_markdown(plan: PlanReport) -> str:
     lines = [f"### Offline plan: {plan.stack}", "", summary_line(plan), ""]
     if plan.violations:
         lines += ["#### Policy violations", "", "| level | rule | resource | problem | fix |", "|---|---|---|---|---|"]
@@ -145,7 +145,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def print_text(plan: Plan) -> None:
+def print_text(plan: PlanReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
