@@ -45,6 +45,8 @@ class PlannedResource:
 
 @dataclass(frozen=True)
 class PlanReport:
+    """What `plan` reports for one stack: its resources and the policy violations."""
+
     stack: str
     source: str
     region: str
