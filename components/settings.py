@@ -435,6 +435,8 @@ def load_from_pulumi() -> Settings:
     from pulumi.runtime import config as runtime_config
 
     config = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | {
+        key for key in config if runtime_config.is_config_secret(key)
+    }
     stack = pulumi.get_stack()
     return parse_settings(config, secret_keys, project=pulumi.get_project(), stack=stack, source=f"Pulumi.{stack}.yaml")
