@@ -162,7 +162,7 @@ def run_program(stack: StackConfig, *, project: str = NAMESPACE, program=build) 
         # set_mocks keeps an existing root stack resource; a fresh one per run keeps stacks apart.
         ROOT.set(None)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack.stack, preview=False, monitor=monitor)
-        settings = load_from_pulumi()
+        settings = load_from_pulumi(stack.encrypted)
         captured: dict[str, Any] = {}
 
         async def resolve(outputs: dict[str, Any]) -> None:

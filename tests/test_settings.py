@@ -250,3 +250,26 @@ def test_plain_secret_beside_an_encrypted_one_is_refused(tmp_path):
     problem = one(caught.value.problems, f"{NS}:crm.password")
     assert "plain text" in problem.message
     assert "hunter2" not in str(caught.value)
+
+
+def test_under_pulumi_up_the_stack_file_beside_the_program_catches_a_plain_secret(tmp_path, monkeypatch, pulumi_mocks):
+    from pulumi.runtime.config import set_all_config
+
+    import components.settings as settings_module
+
+    document = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
+    crm = document["config"][f"{NS}:crm"]
+    crm["username"], crm["password"] = {"secure": "v1:abc:def"}, "hunter2-plaintext"
+    (tmp_path / "Pulumi.test.yaml").write_text(yaml.safe_dump(document))
+    monkeypatch.setattr(settings_module, "PROJECT_ROOT", tmp_path)
+    # What the CLI hands the program: decrypted values, secrecy per top-level key only.
+    stack = read_stack_file(tmp_path / "Pulumi.test.yaml", reveal=lambda path: "decrypted")
+    set_all_config(dict(stack.config), list(stack.secret_keys))
+    with pytest.raises(SettingsError) as caught:
+        settings_module.load_from_pulumi()
+    assert one_of(caught.value.problems, f"{NS}:crm.password").message == "is a secret but is stored in plain text"
+
+
+def one_of(problems, key):
+    (problem,) = [p for p in problems if p.key == key]
+    return problem
