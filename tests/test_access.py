@@ -18,11 +18,10 @@ def test_client_credentials_clients_have_roles_and_no_scopes(run):
     assert clients(run), "the stack declares OAuth clients"
     for client in clients(run):
         inputs = client.inputs
-        if inputs["authorizedGrantType"] == CLIENT_CREDENTIALS:
-            assert inputs.get("roles"), f"{client.urn}: client-credentials client without roles"
-            assert not inputs.get("scopes"), f"{client.urn}: client-credentials client with scopes"
-        else:
-            assert inputs.get("scopes") and not inputs.get("roles"), f"{client.urn}: wrong rights for its grant"
+        # This design only has client-credentials clients; the rule for other grants is tested on the data.
+        assert inputs["authorizedGrantType"] == CLIENT_CREDENTIALS, client.urn
+        assert inputs.get("roles"), f"{client.urn}: client-credentials client without roles"
+        assert not inputs.get("scopes"), f"{client.urn}: client-credentials client with scopes"
 
 
 def test_clients_hold_exactly_the_roles_of_the_data_file(run):

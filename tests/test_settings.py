@@ -37,10 +37,10 @@ def staging_object(key: str) -> dict:
     return json.loads(stack_config("staging").config[f"{NS}:{key}"])
 
 
-def one(problems: list, key: str):
+def one(problems: list, key: str, source: str = "Pulumi.staging.yaml"):
     matching = [p for p in problems if p.key == key]
     assert matching, f"no problem reported for {key}; got {[str(p) for p in problems]}"
-    assert all(p.source == "Pulumi.staging.yaml" for p in problems)
+    assert all(p.source == source for p in problems)
     return matching[0]
 
 
@@ -267,9 +267,5 @@ def test_under_pulumi_up_the_stack_file_beside_the_program_catches_a_plain_secre
     set_all_config(dict(stack.config), list(stack.secret_keys))
     with pytest.raises(SettingsError) as caught:
         settings_module.load_from_pulumi()
-    assert one_of(caught.value.problems, f"{NS}:crm.password").message == "is a secret but is stored in plain text"
-
-
-def one_of(problems, key):
-    (problem,) = [p for p in problems if p.key == key]
-    return problem
+    problem = one(caught.value.problems, f"{NS}:crm.password", source="Pulumi.test.yaml")
+    assert problem.message == "is a secret but is stored in plain text"
