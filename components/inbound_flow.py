@@ -13,6 +13,8 @@ from components.settings import PROJECT_ROOT
 
 
 class InboundMessageFlowArgs(TypedDict):
+    name: str
+    """The flow's name in Genesys; the same value the YAML's {{flow_name}} receives."""
     template: Path
     """The flow's YAML template under flows/."""
     substitutions: dict[str, str]
@@ -30,6 +32,8 @@ class InboundMessageFlow(pulumi.ComponentResource):
     """SHA-256 of the rendered YAML; any change to the file or a substitution re-publishes."""
 
     def __init__(self, name: str, args: InboundMessageFlowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if args["substitutions"].get("flow_name") != args["name"]:
+            raise ValueError(f"{name}: name must equal the flow_name substitution, or Genesys and the state disagree")
         rendered = render(args["template"], args["substitutions"])
         validate(rendered, args["references"])
         super().__init__("genesys-messaging:index:InboundMessageFlow", name, None, opts)
@@ -40,6 +44,9 @@ class InboundMessageFlow(pulumi.ComponentResource):
             # Relative to the project root, where the provider reads it during preview and up; the
             # provider applies the same substitutions validated above before uploading.
             filepath=str(args["template"].resolve().relative_to(PROJECT_ROOT)),
+            # `name` is optional+computed (architect_flow/resource_genesyscloud_architect_flow_schema.go:85):
+            # left unset, the bridge would autoname it and every later `up` would show a diff.
+            name=args["name"],
             substitutions=args["substitutions"],
             # The provider hashes only the raw file; this hash also moves when a substitution does.
             update_trigger_hash=self.content_hash,

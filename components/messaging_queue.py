@@ -44,6 +44,10 @@ class MessagingQueue(pulumi.ComponentResource):
             media_settings_message=MESSAGE_MEDIA_SETTINGS,
             acw_wrapup_prompt="OPTIONAL",
             skill_evaluation_method="ALL",
+            # Agents are assigned by the workforce team in Genesys, not here. With neither `members` nor
+            # `ignore_members`, the provider removes every member on create and update
+            # (routing_queue/resource_genesyscloud_routing_queue_members.go:82-95, v1.84.1).
+            ignore_members=True,
         )
         self.queue_id = queue.id
         self.register_outputs({"queue_id": self.queue_id, "queue_name": self.queue_name})

@@ -130,10 +130,26 @@ def _translate(attributes: Mapping[str, Any], given: Mapping[str, Any], where: s
     return out
 
 
+def _autonamed(attributes: Mapping[str, Any], given: Mapping[str, Any], where: str) -> list[str]:
+    """An optional top-level `name` left unset is filled by the bridge with `<resource name>-<random>`.
+
+    pulumi-terraform-bridge autonames every resource's optional `name` (dynamic/info.go applies
+    `SetAutonaming`; tfbridge/names.go computes `<urn name>-<7 random chars>`); the provider then
+    reads back the real name from Genesys (e.g. architect_flow/resource_genesyscloud_flow.go:84,
+    v1.84.1), so every later `up` shows a diff. One rule for every resource: give the name.
+    """
+    attribute = attributes.get("name")
+    if attribute is None or attribute["presence"] != "optional" or given.get("name") is not None:
+        return []
+    return [f"{where}: 'name' is optional in the provider, so the bridge would invent one; pass name= explicitly"]
+
+
 def to_pulumi_properties(tf_type: str, resource_name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """Validate inputs named as the provider names them and return them keyed by Pulumi property."""
-    problems: list[str] = []
-    props = _translate(provider_schema()[tf_type]["attributes"], given, f"{tf_type} '{resource_name}'", problems)
+    attributes = provider_schema()[tf_type]["attributes"]
+    where = f"{tf_type} '{resource_name}'"
+    problems = _autonamed(attributes, given, where)
+    props = _translate(attributes, given, where, problems)
     if problems:
         raise BindingError("; ".join(problems))
     return props

@@ -72,6 +72,7 @@ def build(settings: Settings) -> dict[str, Any]:
     flow = InboundMessageFlow(
         "inbound-flow",
         {
+            "name": naming.flow_name(settings),
             "template": FLOWS_DIR / "inbound_message.yaml",
             "substitutions": {
                 "flow_name": naming.flow_name(settings),

@@ -573,6 +573,24 @@ def explicit_genesys_provider_validator(args: ResourceValidationArgs, report_vio
         )
 
 
+def queue_members_explicit_validator(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """A queue either lists its members or ignores them; otherwise the provider removes every agent."""
+    if args.resource_type != ROUTING_QUEUE:
+        return
+    props = args.props
+    # routing_queue/resource_genesyscloud_routing_queue_members.go:82-95 (provider v1.84.1): with
+    # ignore_members unset and members empty, create and update remove every member of the queue.
+    if plain(props.get("ignoreMembers")) is True:
+        return
+    members = plain(props.get("members"))
+    if not members:
+        report_violation(
+            f"{args.urn} neither lists members nor sets ignoreMembers: every `pulumi up` would remove the "
+            "agents assigned to it in Genesys. Set ignoreMembers=True (membership managed in Genesys) or "
+            "list the members."
+        )
+
+
 # --- the rules -------------------------------------------------------------------------------------
 
 
@@ -674,6 +692,12 @@ RULES: tuple[Rule, ...] = (
         "Declare them with protect=True in prod.",
         prod_protected_resources_validator,
         context=True,
+    ),
+    Rule(
+        "queue-members-explicit",
+        "Require every routing queue to list its members or set ignoreMembers.",
+        "Set ignoreMembers=True when agents are assigned in Genesys, or list members.",
+        queue_members_explicit_validator,
     ),
     Rule(
         "explicit-genesys-provider",

@@ -94,3 +94,27 @@ def test_plugin_route_pins_version_and_download_url(monkeypatch, run_with):
     assert not run.packages
     assert all(r.version == "9.9.9" for r in genesys)
     assert all(r.plugin_download_url == "github://api.github.com/MyPureCloud" for r in genesys)
+
+
+# The bridge autonames an optional `name` left unset; the provider reads back the real one, so every
+# later `up` diffs (architect_flow/resource_genesyscloud_flow.go:84, schema.go:85, provider v1.84.1).
+def test_optional_name_left_unset_is_refused():
+    with pytest.raises(BindingError, match=r"'name' is optional in the provider.*pass name= explicitly"):
+        to_pulumi_properties("genesyscloud_flow", "inbound", {"filepath": "flows/x.yaml"})
+
+
+def test_every_resource_with_an_optional_name_is_covered():
+    # Hand-listed from the provider's schema files at v1.84.1 (Optional: true on `name`).
+    optional_name = {"genesyscloud_flow", "genesyscloud_integration_credential"}
+    for tf_type in optional_name:
+        with pytest.raises(BindingError, match="pass name= explicitly"):
+            to_pulumi_properties(tf_type, "r", {})
+
+
+def test_program_names_every_resource_whose_name_is_optional(run):
+    flows = [r for r in run.resources if r.type == SCHEMA["resources"]["genesyscloud_flow"]["token"]]
+    assert len(flows) == 1
+    flow = flows[0]
+    assert flow.inputs.get("name") == flow.inputs["substitutions"]["flow_name"], (
+        f"{flow.urn}: name must be given and equal the YAML's flow_name, or state and Genesys disagree"
+    )

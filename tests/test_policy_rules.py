@@ -343,6 +343,25 @@ def test_unprotected_staging_resources_pass():
     passes(rules.prod_protected_resources_validator, resource_args(rules.FLOW, {}, config=STAGING))
 
 
+# routing_queue/resource_genesyscloud_routing_queue_members.go:82-95 (provider v1.84.1): without
+# ignore_members and with no members, create and update remove every agent from the queue.
+@pytest.mark.parametrize("props", [{"ignoreMembers": True}, {"members": [{"userId": "u1", "ringNum": 1}]}])
+def test_queue_that_ignores_or_lists_members_passes(props: dict[str, Any]):
+    passes(rules.queue_members_explicit_validator, resource_args(rules.ROUTING_QUEUE, props))
+
+
+@pytest.mark.parametrize("props", [{}, {"ignoreMembers": False}, {"members": []}, {"ignoreMembers": None}])
+def test_queue_that_would_lose_its_agents_fails(props: dict[str, Any]):
+    fails(rules.queue_members_explicit_validator, resource_args(rules.ROUTING_QUEUE, props), "ignoreMembers")
+
+
+def test_program_queue_keeps_agents_assigned_in_genesys(run):
+    queues = [r for r in run.resources if r.type == rules.ROUTING_QUEUE]
+    assert queues
+    for queue in queues:
+        assert queue.inputs.get("ignoreMembers") is True, f"{queue.urn}: agents would be removed on every up"
+
+
 def test_explicit_provider_passes():
     passes(rules.explicit_genesys_provider_validator, resource_args(rules.FLOW, {}))
 
