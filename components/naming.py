@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from components.settings import Settings
 
+ROLE_PREFIX = "genesys-messaging "
+"""Roles are per org (bootstrap/), shared by every stack in it, so they carry no stack prefix."""
 CRM_LOOKUP_ACTION_NAME = "Look up customer by external id"
 CONTACT_LOOKUP_ACTION_NAME = "Find external contact by external id"
 
@@ -45,3 +47,8 @@ def configuration_name(settings: Settings, site_key: str) -> str:
 def deployment_name(settings: Settings, site_key: str) -> str:
     """Messenger deployment of a site."""
     return settings.name(site_key)
+
+
+def role_name(role_key: str) -> str:
+    """A custom role bootstrap/ declares and the stacks look up by name."""
+    return f"{ROLE_PREFIX}{role_key}"

@@ -196,11 +196,23 @@ class Provider(pulumi.ProviderResource):
 DIVISION_LOOKUP_TOKEN = f"{PACKAGE_NAME}:index/getAuthDivision:getAuthDivision"
 
 
+def _lookup(token: str, name: str, provider: pulumi.ProviderResource) -> pulumi.Output[str]:
+    opts = pulumi.InvokeOutputOptions(provider=provider, version=PLUGIN_VERSION if PROVIDER_ROUTE == "plugin" else None)
+    result = pulumi.runtime.invoke_output(token, {"name": name}, opts, package_ref=_package_ref())
+    return result.apply(lambda r: r["id"])
+
+
 def division_id(name: str, provider: pulumi.ProviderResource) -> pulumi.Output[str]:
     """The id of the division with this name (data source genesyscloud_auth_division)."""
-    opts = pulumi.InvokeOutputOptions(provider=provider, version=PLUGIN_VERSION if PROVIDER_ROUTE == "plugin" else None)
-    result = pulumi.runtime.invoke_output(DIVISION_LOOKUP_TOKEN, {"name": name}, opts, package_ref=_package_ref())
-    return result.apply(lambda r: r["id"])
+    return _lookup(DIVISION_LOOKUP_TOKEN, name, provider)
+
+
+ROLE_LOOKUP_TOKEN = f"{PACKAGE_NAME}:index/getAuthRole:getAuthRole"
+
+
+def role_id(name: str, provider: pulumi.ProviderResource) -> pulumi.Output[str]:
+    """The id of the existing role with this name (data source genesyscloud_auth_role)."""
+    return _lookup(ROLE_LOOKUP_TOKEN, name, provider)
 
 
 class AuthRole(GenesysResource):
@@ -211,6 +223,7 @@ class AuthRole(GenesysResource):
 class OauthClient(GenesysResource):
     TF_TYPE = "genesyscloud_oauth_client"
     client_id: pulumi.Output[str]
+    client_secret: pulumi.Output[str]
     integration_credential_id: pulumi.Output[str]
 
 

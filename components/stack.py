@@ -15,7 +15,7 @@ from components.flow_template import FLOWS_DIR, FlowReferences
 from components.inbound_flow import InboundMessageFlow
 from components.messaging_queue import MessagingQueue
 from components.messenger_identity import MessengerIdentity
-from components.provider_binding import Provider, division_id
+from components.provider_binding import Provider, division_id, role_id
 from components.settings import Settings
 from components.web_messaging import WebMessaging
 
@@ -31,12 +31,15 @@ def build(settings: Settings) -> dict[str, Any]:
     genesys = pulumi.ResourceOptions(providers=[provider])
     division = division_id(settings.division, provider)
 
+    # Roles exist already (bootstrap/): a client-credentials deployer can grant only roles it holds.
+    spec = access_spec()
     access = Access(
         "access",
         AccessArgs(
-            spec=access_spec(),
+            clients=spec.clients,
+            role_ids={key: role_id(naming.role_name(key), provider) for key in spec.granted_by_stacks},
             name_prefix=prefix,
-            division_id=division,
+            division_ids=[division],
             token_validity_seconds=settings.token_validity_seconds,
             protect=protect,
         ),

@@ -348,8 +348,8 @@ def _role_id(resource: PolicyResource) -> Any:
     return role_id
 
 
-def no_all_divisions_write_grant_validator(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Role grants that can write are scoped to a division, never to all divisions (`*`)."""
+def _grants(args: StackValidationArgs) -> Iterator[tuple[PolicyResource, int, Mapping[str, Any], list[PolicyResource]]]:
+    """(client, index, grant, roles of this stack the grant may name) for every OAuth client's role grant."""
     roles = [r for r in args.resources if r.resource_type == AUTH_ROLE]
     roles_by_id = {role_id: r for r in roles if known(role_id := _role_id(r))}
     for client in args.resources:
@@ -359,7 +359,7 @@ def no_all_divisions_write_grant_validator(args: StackValidationArgs, report_vio
         if not isinstance(grants, list):
             continue
         for i, grant in enumerate(grants):
-            if not isinstance(grant, Mapping) or grant.get("divisionId") != ALL_DIVISIONS:
+            if not isinstance(grant, Mapping):
                 continue
             role_id = grant.get("roleId")
             if known(role_id) and role_id in roles_by_id:
@@ -367,13 +367,39 @@ def no_all_divisions_write_grant_validator(args: StackValidationArgs, report_vio
             else:
                 # Id unknown in a preview: judge by the roles the `roles` input depends on.
                 candidates = [d for d in client.property_dependencies.get("roles", []) if d.resource_type == AUTH_ROLE]
-            writers = [r.urn for r in candidates if role_writes(plain(r.props))]
-            if writers:
-                report_violation(
-                    f"OAuth client {client.urn} roles[{i}] grants role {writers[0]} (which can write) in all "
-                    "divisions ('*'). Scope the grant to the stack's division (roles[].divisionId).",
-                    client.urn,
-                )
+            yield client, i, grant, candidates
+
+
+def no_same_run_role_grant_validator(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """A client-credentials client is never granted a role this stack creates.
+
+    The provider's client-credentials client can grant only roles it already holds; it cannot hold a
+    role created in the same run (provider v1.84.1 oauth_client/resource_genesyscloud_oauth_client_schema.go:94;
+    resource_genesyscloud_oauth_client.go:213-215 only warns). Roles come from bootstrap/.
+    """
+    for client, i, _grant, candidates in _grants(args):
+        if plain(client.props).get("authorizedGrantType") != CLIENT_CREDENTIALS or not candidates:
+            continue
+        report_violation(
+            f"OAuth client {client.urn} roles[{i}] grants role {candidates[0].urn}, created in this same stack: "
+            "the deployer cannot hold it yet, so `pulumi up` fails. Declare the role in bootstrap/ and look it "
+            "up by name (provider_binding.role_id).",
+            client.urn,
+        )
+
+
+def no_all_divisions_write_grant_validator(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Role grants that can write are scoped to a division, never to all divisions (`*`)."""
+    for client, i, grant, candidates in _grants(args):
+        if grant.get("divisionId") != ALL_DIVISIONS:
+            continue
+        writers = [r.urn for r in candidates if role_writes(plain(r.props))]
+        if writers:
+            report_violation(
+                f"OAuth client {client.urn} roles[{i}] grants role {writers[0]} (which can write) in all "
+                "divisions ('*'). Scope the grant to the stack's division (roles[].divisionId).",
+                client.urn,
+            )
 
 
 # --- 5. web deployments ----------------------------------------------------------------------------
@@ -644,6 +670,13 @@ RULES: tuple[Rule, ...] = (
         "Scope every role grant that can write to a division, never all divisions.",
         "Set roles[].divisionId to the stack's division.",
         no_all_divisions_write_grant_validator,
+        stack=True,
+    ),
+    Rule(
+        "no-same-run-role-grant",
+        "Forbid granting a client-credentials client a role the same stack creates.",
+        "Declare roles in bootstrap/ (once per org) and look them up by name in the stack.",
+        no_same_run_role_grant_validator,
         stack=True,
     ),
     Rule(

@@ -29,7 +29,7 @@ from components.stack_file import StackConfig
 _COMPUTED: dict[str, dict[str, str]] = {
     binding.provider_schema()[cls.TF_TYPE]["token"]: values
     for cls, values in (
-        (binding.OauthClient, {"clientId": "{name}-client-id", "integrationCredentialId": "{name}-credential-id"}),
+        (binding.OauthClient, {"clientId": "{name}-client-id", "clientSecret": "{name}-client-secret"}),
         (binding.WebdeploymentsConfiguration, {"version": "1", "status": "Active"}),
         (binding.WebdeploymentsDeployment, {"status": "Active"}),
         (binding.Flow, {"fileContentHash": "{name}-file-hash"}),
@@ -97,6 +97,8 @@ class _Mocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict:
         if args.token == binding.DIVISION_LOOKUP_TOKEN:
             return {"id": f"division-{args.args['name']}", "name": args.args["name"]}
+        if args.token == binding.ROLE_LOOKUP_TOKEN:
+            return {"id": f"role-{args.args['name']}", "name": args.args["name"]}
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
+import yaml
+
+from components import access_data, naming, provider_binding
 from components.access_data import CLIENT_CREDENTIALS, access_spec
 from preflight.inprocess import is_secret_value, reveal
 
@@ -24,25 +29,15 @@ def test_client_credentials_clients_have_roles_and_no_scopes(run):
         assert not inputs.get("scopes"), f"{client.urn}: client-credentials client with scopes"
 
 
-def test_clients_hold_exactly_the_roles_of_the_data_file(run):
-    roles_by_id = {f"{r.name}-id": r for r in run.of_type(":AuthRole")}
+def test_stack_creates_no_role_and_grants_only_roles_looked_up_by_name(run):
+    # A client-credentials deployer can grant only roles it already holds (provider v1.84.1
+    # oauth_client/resource_genesyscloud_oauth_client_schema.go:94), so roles come from bootstrap/.
+    assert not run.of_type(":AuthRole"), "the stack must not create roles; bootstrap/ does"
     for client in clients(run):
         key = client.name.removeprefix("access-client-")
-        expected = set(access_spec().clients[key].roles)
-        granted = {roles_by_id[g["roleId"]].name.removeprefix("access-role-") for g in client.inputs["roles"]}
+        expected = {f"role-{naming.role_name(role)}" for role in access_spec().clients[key].roles}
+        granted = {grant["roleId"] for grant in client.inputs["roles"]}
         assert granted == expected, f"{client.urn}: roles {granted} != {expected}"
-
-
-def test_role_permissions_are_explicit_and_from_the_data_file(run):
-    for role in run.of_type(":AuthRole"):
-        key = role.name.removeprefix("access-role-")
-        declared = {
-            f"{p['domain']}:{p['entityName']}:{action}"
-            for p in role.inputs["permissionPolicies"]
-            for action in p["actionSets"]
-        }
-        assert declared == set(access_spec().roles[key].permissions), f"{role.urn}"
-        assert not any("*" in permission for permission in declared), f"{role.urn}: wildcard permission"
 
 
 def test_grants_are_scoped_to_the_stack_division_never_all(run):
@@ -61,15 +56,30 @@ def test_token_validity_override_reaches_the_clients(run_with):
     assert {c.inputs["accessTokenValiditySeconds"] for c in clients(run)} == {900}
 
 
-def test_client_secret_is_never_exposed_and_secret_outputs_are_marked(run):
+def test_client_secret_reaches_only_an_explicit_secret_credential(run):
     for client in clients(run):
-        assert client.inputs["exposeClientSecret"] is False
-        assert "clientSecret" in client.additional_secret_outputs
+        # Exposed once, on create, and kept in state as a secret (the attribute is sensitive).
+        assert client.inputs["exposeClientSecret"] is True, client.urn
+        assert "clientSecret" in client.additional_secret_outputs, client.urn
+        # Not the provider's own credential: it loses the secret on any later update of the client.
+        assert not client.inputs.get("integrationCredentialName"), client.urn
+    credentials = [
+        c for c in run.of_type(":IntegrationCredential") if c.inputs["credentialTypeName"] == "pureCloudOAuthClient"
+    ]
+    assert len(credentials) == len([k for k, c in access_spec().clients.items() if c.integration_credential])
+    for credential in credentials:
+        assert is_secret_value(credential.inputs["fields"]), f"{credential.urn}: fields must be a secret"
+        key = credential.name.removeprefix("access-credential-")
+        # Field names of the pureCloudOAuthClient credential type (resource_genesyscloud_oauth_client.go:337-340).
+        assert reveal(credential.inputs["fields"]) == {
+            "clientId": f"access-client-{key}-client-id",
+            "clientSecret": f"access-client-{key}-client-secret",
+        }, credential.urn
 
 
 def test_names_carry_the_stack_prefix(run):
     prefix = run.settings.name_prefix
-    for resource in run.of_type(":OauthClient") + run.of_type(":AuthRole"):
+    for resource in run.of_type(":OauthClient"):
         assert resource.inputs["name"].startswith(prefix), f"{resource.urn}"
     assert (prefix == "stg-") == (run.settings.stack == "staging")
 
@@ -128,15 +138,18 @@ def test_reveal_unwraps_secrets():
 def test_access_data_rules_refuse_the_wrong_rights_for_each_grant():
     from components.access_data import AccessSpec, ClientSpec, RoleSpec, _check
 
-    role = RoleSpec("viewer", "d", ("externalContacts:contact:view",))
+    role = RoleSpec(
+        "viewer", "d", ("GET /api/v2/externalcontacts/contacts/{contactId}",), ("externalContacts:contact:view",)
+    )
+    deployer = RoleSpec("deployer", "d", (), ("externalContacts:contact:view",))
     spec = AccessSpec(
-        roles={"viewer": role},
+        roles={"viewer": role, "deployer": deployer},
         clients={
             "scoped-cc": ClientSpec("scoped-cc", "d", CLIENT_CREDENTIALS, (), ("messaging:write",), False),
             "role-code": ClientSpec("role-code", "d", "CODE", ("viewer",), (), False),
             "ghost-role": ClientSpec("ghost-role", "d", CLIENT_CREDENTIALS, ("admin",), (), False),
         },
-        deployer_permissions=(),
+        bootstrap_clients={"deployer": ClientSpec("deployer", "d", CLIENT_CREDENTIALS, ("deployer",), (), False)},
     )
     problems = "\n".join(_check(spec))
     assert "clients.scoped-cc: a client-credentials client gets its rights from roles; add roles" in problems
@@ -144,3 +157,61 @@ def test_access_data_rules_refuse_the_wrong_rights_for_each_grant():
     assert "clients.role-code: roles apply only to client-credentials clients" in problems
     assert "clients.role-code: a CODE client needs scopes" in problems
     assert "clients.ghost-role.roles: unknown role 'admin'" in problems
+    # The stacks grant 'viewer'; the deployer must hold it to grant it.
+    assert "bootstrap.deployer.roles: add 'viewer'" in problems
+    # The deployer role makes no call, so the permission it holds is unneeded.
+    assert "roles.deployer: holds 'externalContacts:contact:view', which none of its calls needs" in problems
+
+
+# Permissions each call requires, read by hand from the Genesys platform SDK reference
+# (MyPureCloud/platform-client-sdk-python build/docs, 257.1.0): the oracle the data file must match.
+def test_contact_lookup_role_holds_exactly_what_its_call_needs():
+    # ExternalContactsApi.md, post_externalcontacts_identifierlookup_contacts: ANY externalContacts:contact:view.
+    role = access_spec().roles["contact-lookup"]
+    assert role.calls == ("POST /api/v2/externalcontacts/identifierlookup/contacts",)
+    assert role.permissions == ("externalContacts:contact:view",)
+
+
+@pytest.mark.parametrize(
+    ("role", "edit", "expected"),
+    [
+        # Adding a write permission to the read-only lookup role.
+        ("contact-lookup", ("add", "authorization:role:edit"), "holds 'authorization:role:edit', which none"),
+        # WebDeploymentsApi.md, put_webdeployments_deployment_identityresolution:
+        # ALL of webDeployments:deployment:edit and webDeployments:identityResolution:edit.
+        (
+            "deployer",
+            ("remove", "webDeployments:identityResolution:edit"),
+            "lacks 'webDeployments:identityResolution:edit'",
+        ),
+        # OAuthApi.md, post_oauth_clients: ANY oauth:client:add.
+        ("deployer", ("remove", "oauth:client:add"), "POST /api/v2/oauth/clients requires one of ['oauth:client:add']"),
+        # The deployer creates no role (bootstrap/ does): authorization:role:add serves none of its calls.
+        ("deployer", ("add", "authorization:role:add"), "holds 'authorization:role:add', which none"),
+    ],
+)
+def test_access_file_with_a_wrong_permission_is_refused(tmp_path, monkeypatch, role, edit, expected):
+    data = yaml.safe_load(access_data.ACCESS_FILE.read_text())
+    permissions = data["roles"][role]["permissions"]
+    action, permission = edit
+    if action == "add":
+        permissions.append(permission)
+    else:
+        permissions.remove(permission)
+    copy = tmp_path / "access.yaml"
+    copy.write_text(yaml.safe_dump(data))
+    monkeypatch.setattr(access_data, "ACCESS_FILE", copy)
+    access_data.access_spec.cache_clear()
+    try:
+        with pytest.raises(access_data.AccessDataError, match=re.escape(expected)):
+            access_data.access_spec()
+    finally:
+        access_data.access_spec.cache_clear()
+
+
+def test_deployer_covers_every_provider_type_the_program_declares(run):
+    schema = provider_binding.provider_schema()
+    by_token = {entry["token"]: tf_type for tf_type, entry in schema.items()}
+    declared = {by_token[r.type] for r in run.resources if r.custom and r.type in by_token}
+    listed = set(yaml.safe_load(access_data.ACCESS_FILE.read_text())["roles"]["deployer"]["providerResources"])
+    assert declared == listed, f"deployer.providerResources {sorted(listed)} != declared {sorted(declared)}"

@@ -98,7 +98,7 @@ def test_contact_lookup_runs_as_the_least_privilege_client(run):
     assert integration.inputs["integrationType"] == "purecloud-data-actions"
     (client,) = run.of_type(":OauthClient")
     credential = integration.inputs["config"]["credentials"]["pureCloudOAuthClient"]
-    assert credential == f"{client.name}-credential-id"
+    assert credential == f"access-credential-{client.name.removeprefix('access-client-')}-id"
     (action,) = [a for a in run.of_type(":IntegrationAction") if a.name.startswith("contacts-")]
     # A relative path: the integration calls the org's own API, so no host can point at another region.
     assert action.inputs["configRequest"]["requestUrlTemplate"].startswith("/api/v2/externalcontacts/")

@@ -207,6 +207,23 @@ def test_write_role_with_an_unknown_id_is_judged_by_property_dependencies():
     fails(rules.no_all_divisions_write_grant_validator, grant_stack(WRITE_ROLE, "*", role_id=rules.UNKNOWN))
 
 
+# A client-credentials deployer can grant only roles it holds; it cannot hold one created in the
+# same run (provider v1.84.1 oauth_client/resource_genesyscloud_oauth_client_schema.go:94).
+def test_grant_of_a_role_created_in_the_same_stack_fails():
+    fails(rules.no_same_run_role_grant_validator, grant_stack(READ_ROLE, "division-id"), "created in this same stack")
+
+
+def test_grant_of_a_same_stack_role_with_an_unknown_id_fails():
+    args = grant_stack(READ_ROLE, "division-id", role_id=rules.UNKNOWN)
+    fails(rules.no_same_run_role_grant_validator, args, "bootstrap/")
+
+
+def test_grant_of_a_role_looked_up_by_name_passes():
+    client_props = {"authorizedGrantType": "CLIENT-CREDENTIALS", "roles": [{"roleId": "looked-up", "divisionId": "d"}]}
+    client = stack_resource(rules.OAUTH_CLIENT, client_props, "client")
+    passes(rules.no_same_run_role_grant_validator, StackValidationArgs([client], PROD))
+
+
 # --- 5. web deployments ----------------------------------------------------------------------------
 
 DEPLOYMENT = {"allowedDomains": ["www.example.com"], "flowId": "flow-id", "configuration": {"id": "www-config-id"}}
@@ -414,7 +431,16 @@ def good_stack() -> list[dict]:
     return [
         {**declared(rules.PROVIDER_TYPE, "genesyscloud", {"awsRegion": "eu-west-1"}), "provider": ""},
         declared(rules.AUTH_ROLE, "role", READ_ROLE),
-        declared(rules.OAUTH_CLIENT, "client", {**CC_CLIENT, "accessTokenValiditySeconds": 3600}),
+        # The compliant client grants a role that exists already (bootstrap/), not the one above.
+        declared(
+            rules.OAUTH_CLIENT,
+            "client",
+            {
+                **CC_CLIENT,
+                "roles": [{"roleId": "bootstrap-role-id", "divisionId": "div"}],
+                "accessTokenValiditySeconds": 3600,
+            },
+        ),
         declared(rules.CONFIGURATION, "www-config", {"authenticationSettings": {"enabled": True}}),
         declared(rules.DEPLOYMENT, "www", DEPLOYMENT),
         declared(rules.FLOW, "flow", {"filepath": "flows/inbound.yaml", "substitutions": {"c": secret("pw")}}),
@@ -433,7 +459,7 @@ def test_evaluate_finds_nothing_in_a_compliant_stack():
 
 def test_evaluate_reports_rule_level_urn_and_fix():
     resources = good_stack()
-    resources[2]["props"] = {**CC_CLIENT, "accessTokenValiditySeconds": 38_880_000}
+    resources[2]["props"] = {**resources[2]["props"], "accessTokenValiditySeconds": 38_880_000}
     resources[4] = declared(rules.DEPLOYMENT, "www", {**DEPLOYMENT, "allowAllDomains": True}, protect=False)
     resources[5]["props"] = {"filepath": "f.yaml", "substitutions": {"password": "plain"}}
     found = {(v.rule_id, v.urn): v for v in evaluate(resources, PROD)}
