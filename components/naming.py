@@ -7,7 +7,7 @@ from __future__ import annotations
 from components.settings import Settings
 
 ROLE_PREFIX = "genesys-messaging "
-"""Roles are per org (bootstrap/), shared by every stack in it, so they carry no stack prefix."""
+"""Roles and the deployer client are per org (bootstrap/), shared by every stack in it: no stack prefix."""
 CRM_LOOKUP_ACTION_NAME = "Look up customer by external id"
 CONTACT_LOOKUP_ACTION_NAME = "Find external contact by external id"
 

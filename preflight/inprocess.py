@@ -8,6 +8,7 @@ loop, fresh config and fresh mocks, so runs never leak state into each other.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components import provider_binding as binding
-from components.settings import NAMESPACE, Settings, load_from_pulumi, load_from_stack_file
+from components.org import build_org
+from components.org_settings import ORG_NAMESPACE, load_org_settings, parse_org_settings
+from components.settings import NAMESPACE, load_from_pulumi, load_from_stack_file
 from components.stack import build
 from components.stack_file import StackConfig
 
@@ -76,7 +79,8 @@ class Declared:
 class Run:
     """The outcome of running the program once."""
 
-    settings: Settings
+    settings: Any
+    """Settings (the stacks) or OrgSettings (bootstrap/)."""
     resources: list[Declared]
     outputs: dict[str, Any]
     """Stack outputs, resolved."""
@@ -155,6 +159,16 @@ def run_program(stack: StackConfig, *, project: str = NAMESPACE, program=build) 
     # Invalid settings fail here, before the Pulumi runtime is touched (a run abandoned half-way
     # would leave registrations pending on its event loop).
     load_from_stack_file(stack, project)
+    return _run(stack, project, lambda: load_from_pulumi(stack.encrypted), program)
+
+
+def run_bootstrap(stack: StackConfig) -> Run:
+    """The same for bootstrap/ (the org's roles and deployer client), from a bootstrap stack file."""
+    parse_org_settings(stack.config, f"bootstrap/{stack.source}")
+    return _run(stack, ORG_NAMESPACE, load_org_settings, build_org)
+
+
+def _run(stack: StackConfig, project: str, load: Callable[[], Any], program: Callable[[Any], dict]) -> Run:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -164,7 +178,7 @@ def run_program(stack: StackConfig, *, project: str = NAMESPACE, program=build) 
         # set_mocks keeps an existing root stack resource; a fresh one per run keeps stacks apart.
         ROOT.set(None)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack.stack, preview=False, monitor=monitor)
-        settings = load_from_pulumi(stack.encrypted)
+        settings = load()
         captured: dict[str, Any] = {}
 
         async def resolve(outputs: dict[str, Any]) -> None:
