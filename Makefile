@@ -6,12 +6,15 @@ PY     := $(VENV)/bin/python
 STACK  ?= staging
 FORMAT ?= text
 
-.PHONY: test lint plan clean
+.PHONY: venv test lint plan clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+## venv: the virtualenv the program, the policy pack (policy/PulumiPolicy.yaml) and bootstrap/ run on
+venv: $(VENV)/.installed
 
 ## test: lint and run every test (what CI runs)
 test: $(VENV)/.installed
