@@ -133,10 +133,13 @@ def _translate(attributes: Mapping[str, Any], given: Mapping[str, Any], where: s
 def _autonamed(attributes: Mapping[str, Any], given: Mapping[str, Any], where: str) -> list[str]:
     """An optional top-level `name` left unset is filled by the bridge with `<resource name>-<random>`.
 
-    pulumi-terraform-bridge autonames every resource's optional `name` (dynamic/info.go applies
-    `SetAutonaming`; tfbridge/names.go computes `<urn name>-<7 random chars>`); the provider then
-    reads back the real name from Genesys (e.g. architect_flow/resource_genesyscloud_flow.go:84,
-    v1.84.1), so every later `up` shows a diff. One rule for every resource: give the name.
+    The dynamic bridge turns autonaming on for every resource (pulumi-terraform-bridge
+    dynamic/info.go:156 `SetAutonaming(255, "-")`; pkg/tfbridge/info/autonaming.go:43-63 picks each
+    top-level string `name`, Optional or Required, and fills `<resource name>-<7 hex>` when absent).
+    For a required `name` the binding already refuses the omission; an optional one (the flow's,
+    architect_flow/resource_genesyscloud_architect_flow_schema.go:85-90 at provider v1.84.1) would be
+    invented, and the provider reads back the real name (resource_genesyscloud_flow.go:84), so
+    every later `up` diffs. One rule for every resource: give the name.
     """
     attribute = attributes.get("name")
     if attribute is None or attribute["presence"] != "optional" or given.get("name") is not None:
