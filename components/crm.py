@@ -1,4 +1,4 @@
-"""Crm: look customers up in the CRM from the inbound flow, and link agents to the CRM record."""
+"""Crm: look customers up in and open tickets in the CRM from the inbound flow; link agents to the record."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ class CrmArgs(TypedDict):
     """Name of the data-actions integration; Architect's callData uses it as the action category."""
     lookup_action_name: str
     """Name of the lookup action the flow calls."""
+    ticket_action_name: str
+    """Name of the action the flow calls to open the conversation's ticket."""
     external_source_name: str
     """Name of the External Contacts source."""
 
@@ -27,8 +29,10 @@ class Crm(pulumi.ComponentResource):
     """Name of the data-actions integration (the category Architect's callData uses)."""
     lookup_action_name: str
     """Name of the lookup action the flow calls."""
-    lookup_action_id: pulumi.Output[str]
-    """Id of the lookup action."""
+    ticket_action_name: str
+    """Name of the "create ticket" action the flow calls."""
+    action_ids: dict[str, pulumi.Output[str]]
+    """Id of each action by name; a contract change replaces an action, and the flow must follow."""
     external_source_id: pulumi.Output[str]
     """Id of the External Contacts source linking contacts to CRM records."""
 
@@ -39,6 +43,7 @@ class Crm(pulumi.ComponentResource):
         super().__init__("genesys-messaging:index:Crm", name, None, opts)
         self.integration_name = args["integration_name"]
         self.lookup_action_name = args["lookup_action_name"]
+        self.ticket_action_name = args["ticket_action_name"]
 
         lookup = DataActionIntegration(
             f"{name}-lookup",
@@ -47,12 +52,15 @@ class Crm(pulumi.ComponentResource):
                 "integration_type": "custom-rest-actions",
                 "credential_slot": "basicAuth",
                 "basic_auth": {"username": crm.username, "password": crm.password},
-                "actions": {self.lookup_action_name: "crm_lookup.yaml"},
-                "substitutions": {"crm_base_url": crm.base_url.rstrip("/")},
+                "actions": {
+                    self.lookup_action_name: "crm_lookup.yaml",
+                    self.ticket_action_name: "crm_create_ticket.yaml",
+                },
+                "substitutions": {"crm_base_url": crm.base_url.rstrip("/"), "crm_ticket_path": crm.ticket_path},
             },
             pulumi.ResourceOptions(parent=self),
         )
-        self.lookup_action_id = lookup.action_ids[self.lookup_action_name]
+        self.action_ids = lookup.action_ids
 
         # Agents open the customer's CRM record from the interaction through this link.
         self.external_source_id = ExternalcontactsExternalSource(
@@ -67,7 +75,8 @@ class Crm(pulumi.ComponentResource):
             {
                 "integration_name": self.integration_name,
                 "lookup_action_name": self.lookup_action_name,
-                "lookup_action_id": self.lookup_action_id,
+                "ticket_action_name": self.ticket_action_name,
+                "action_ids": self.action_ids,
                 "external_source_id": self.external_source_id,
             }
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import NotRequired, TypedDict
@@ -12,7 +13,7 @@ import pulumi
 from components.errors import InvalidConfiguration, load_data_file
 from components.provider_binding import Integration, IntegrationAction, IntegrationCredential
 from components.settings import SecretText
-from components.templating import leftovers, substitute
+from components.templating import leftovers, placeholders, substitute
 
 ACTIONS_DIR = Path(__file__).with_name("data_actions")
 
@@ -23,15 +24,32 @@ def action_spec(file_name: str) -> dict:
     return load_data_file(ACTIONS_DIR / file_name, "data_action.schema.json")
 
 
-def url_template(file_name: str, template: str, substitutions: dict[str, str]) -> str:
-    """The action's request URL with the stack's values in; every placeholder must be substituted."""
-    url = substitute(template, substitutions)
-    if leftovers(url):
+def checked_template(file_name: str, where: str, template: str, substitutions: Mapping[str, object]) -> None:
+    """Every placeholder of a template has a value (the values may still be unknown Outputs)."""
+    missing = sorted(f"{{{{{key}}}}}" for key in placeholders(template) if key not in substitutions)
+    stray = [text for text in leftovers(template) if text.strip("{}") not in substitutions]
+    if missing or stray:
         raise InvalidConfiguration(
-            f"data_actions/{file_name}: request.urlTemplate: {', '.join(leftovers(url))} has no value; "
+            f"data_actions/{file_name}: {where}: {', '.join(sorted(set(missing + stray)))} has no value; "
             f"fix: use one of {sorted(substitutions)} as {{{{key}}}}"
         )
-    return url
+
+
+def url_template(file_name: str, template: str, substitutions: dict[str, str]) -> str:
+    """The action's request URL with the stack's values in; every placeholder must be substituted."""
+    checked_template(file_name, "request.urlTemplate", template, substitutions)
+    return substitute(template, substitutions)
+
+
+def request_template(
+    file_name: str, template: str, substitutions: Mapping[str, pulumi.Input[str]]
+) -> pulumi.Output[str]:
+    """The request body template with the stack's values in; values may be ids known only after create."""
+    checked_template(file_name, "request.requestTemplate", template, substitutions)
+    keys = sorted(substitutions)
+    return pulumi.Output.all(*(substitutions[key] for key in keys)).apply(
+        lambda values: substitute(template, dict(zip(keys, values, strict=True)))
+    )
 
 
 class BasicAuth(TypedDict):
@@ -53,7 +71,9 @@ class DataActionIntegrationArgs(TypedDict):
     actions: dict[str, str]
     """Action name -> definition file in components/data_actions/."""
     substitutions: NotRequired[dict[str, str]]
-    """Values for {{placeholders}} in the definitions' URL templates."""
+    """Values for {{placeholders}} in the definitions' URL templates (known when the program runs)."""
+    body_substitutions: NotRequired[dict[str, pulumi.Input[str]]]
+    """Values for {{placeholders}} in the definitions' request body templates (ids may be Outputs)."""
 
 
 class DataActionIntegration(pulumi.ComponentResource):
@@ -110,6 +130,11 @@ class DataActionIntegration(pulumi.ComponentResource):
                         file_name, request["urlTemplate"], args.get("substitutions", {})
                     ),
                     "headers": request.get("headers"),
+                    "request_template": request_template(
+                        file_name, request["requestTemplate"], args.get("body_substitutions", {})
+                    )
+                    if "requestTemplate" in request
+                    else None,
                 },
                 config_response={
                     "translation_map": response["translationMap"],

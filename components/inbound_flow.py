@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypedDict
 
@@ -21,6 +23,9 @@ class InboundMessageFlowArgs(TypedDict):
     """Value of every {{placeholder}} in the template."""
     references: FlowReferences
     """The queue and data actions the flow may point at (this stack's)."""
+    data_action_ids: Sequence[pulumi.Input[str]]
+    """Ids of the data actions the flow calls: a contract change replaces an action (new id,
+    integration_action schema.go:175-186 ForceNew), and Architect must republish against it."""
     protect: bool
     """Protect against deletion (prod)."""
 
@@ -30,6 +35,8 @@ class InboundMessageFlow(pulumi.ComponentResource):
     """Id of the published flow (the deployments' flow_id)."""
     content_hash: str
     """SHA-256 of the rendered YAML; any change to the file or a substitution re-publishes."""
+    update_trigger: pulumi.Output[str]
+    """SHA-256 of the rendered YAML and the ids of the data actions it calls: what republishes the flow."""
 
     def __init__(self, name: str, args: InboundMessageFlowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         if args["substitutions"].get("flow_name") != args["name"]:
@@ -38,6 +45,9 @@ class InboundMessageFlow(pulumi.ComponentResource):
         validate(rendered, args["references"])
         super().__init__("genesys-messaging:index:InboundMessageFlow", name, None, opts)
         self.content_hash = rendered.content_hash
+        self.update_trigger = pulumi.Output.all(*args["data_action_ids"]).apply(
+            lambda ids: hashlib.sha256("\n".join([self.content_hash, *sorted(ids)]).encode()).hexdigest()
+        )
         flow = Flow(
             f"{name}-flow",
             pulumi.ResourceOptions(parent=self, protect=args["protect"]),
@@ -48,8 +58,10 @@ class InboundMessageFlow(pulumi.ComponentResource):
             # left unset, the bridge would autoname it and every later `up` would show a diff.
             name=args["name"],
             substitutions=args["substitutions"],
-            # The provider hashes only the raw file; this hash also moves when a substitution does.
-            update_trigger_hash=self.content_hash,
+            # The provider hashes only the raw file; this also moves with a substitution or an action id.
+            update_trigger_hash=self.update_trigger,
         )
         self.flow_id = flow.id
-        self.register_outputs({"flow_id": self.flow_id, "content_hash": self.content_hash})
+        self.register_outputs(
+            {"flow_id": self.flow_id, "content_hash": self.content_hash, "update_trigger": self.update_trigger}
+        )

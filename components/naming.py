@@ -9,6 +9,7 @@ from components.settings import Settings
 ROLE_PREFIX = "genesys-messaging "
 """Roles and the deployer client are per org (bootstrap/), shared by every stack in it: no stack prefix."""
 CRM_LOOKUP_ACTION_NAME = "Look up customer by external id"
+CRM_TICKET_ACTION_NAME = "Create ticket for conversation"
 CONTACT_LOOKUP_ACTION_NAME = "Find external contact by external id"
 
 

@@ -110,6 +110,8 @@ class Crm:
     contact_url_template: str
     username: str
     password: SecretText
+    ticket_path: str = "/tickets"
+    """Path under base_url where the flow's "create ticket" data action POSTs (crm.ticketPath)."""
 
 
 @dataclass(frozen=True)
@@ -410,7 +412,13 @@ def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) ->
             client_secret=idp["clientSecret"],
             allow_session_upgrade=idp.get("allowSessionUpgrade", False),
         ),
-        crm=Crm(crm["baseUrl"], crm["contactUrlTemplate"], crm["username"], crm["password"]),
+        crm=Crm(
+            crm["baseUrl"],
+            crm["contactUrlTemplate"],
+            crm["username"],
+            crm["password"],
+            crm.get("ticketPath", "/tickets"),
+        ),
         queue_name=values["routing"]["queueName"],
         raw=values,
     )

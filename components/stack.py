@@ -45,24 +45,28 @@ def build(settings: Settings) -> dict[str, Any]:
         ),
         genesys,
     )
-    contacts = DataActionIntegration(
-        "contacts",
-        {
-            "integration_name": naming.contacts_integration_name(settings),
-            "integration_type": "purecloud-data-actions",
-            "credential_slot": "pureCloudOAuthClient",
-            "credential_id": access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
-            "actions": {naming.CONTACT_LOOKUP_ACTION_NAME: "contact_lookup.yaml"},
-        },
-        genesys,
-    )
     crm = Crm(
         "crm",
         {
             "crm": settings.crm,
             "integration_name": naming.crm_integration_name(settings),
             "lookup_action_name": naming.CRM_LOOKUP_ACTION_NAME,
+            "ticket_action_name": naming.CRM_TICKET_ACTION_NAME,
             "external_source_name": naming.external_source_name(settings),
+        },
+        genesys,
+    )
+    contacts_category = naming.contacts_integration_name(settings)
+    contacts = DataActionIntegration(
+        "contacts",
+        {
+            "integration_name": contacts_category,
+            "integration_type": "purecloud-data-actions",
+            "credential_slot": "pureCloudOAuthClient",
+            "credential_id": access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
+            "actions": {naming.CONTACT_LOOKUP_ACTION_NAME: "contact_lookup.yaml"},
+            # The exact lookup names the external source whose ids identity resolution links to.
+            "body_substitutions": {"external_source_id": crm.external_source_id},
         },
         genesys,
     )
@@ -71,7 +75,11 @@ def build(settings: Settings) -> dict[str, Any]:
         {"queue_name": naming.queue_name(settings), "division_id": division, "protect": protect},
         genesys,
     )
-    contacts_category = naming.contacts_integration_name(settings)
+    flow_actions = {
+        (crm.integration_name, crm.lookup_action_name): crm.action_ids[crm.lookup_action_name],
+        (crm.integration_name, crm.ticket_action_name): crm.action_ids[crm.ticket_action_name],
+        (contacts_category, naming.CONTACT_LOOKUP_ACTION_NAME): contacts.action_ids[naming.CONTACT_LOOKUP_ACTION_NAME],
+    }
     flow = InboundMessageFlow(
         "inbound-flow",
         {
@@ -82,19 +90,15 @@ def build(settings: Settings) -> dict[str, Any]:
                 "division": settings.division,
                 "queue_name": queue.queue_name,
                 "crm_category": crm.integration_name,
-                "crm_action": crm.lookup_action_name,
+                "crm_lookup_action": crm.lookup_action_name,
+                "crm_ticket_action": crm.ticket_action_name,
                 "contacts_category": contacts_category,
                 "contacts_action": naming.CONTACT_LOOKUP_ACTION_NAME,
             },
             "references": FlowReferences(
-                queue_names=frozenset({queue.queue_name}),
-                data_actions=frozenset(
-                    {
-                        (crm.integration_name, crm.lookup_action_name),
-                        (contacts_category, naming.CONTACT_LOOKUP_ACTION_NAME),
-                    }
-                ),
+                queue_names=frozenset({queue.queue_name}), data_actions=frozenset(flow_actions)
             ),
+            "data_action_ids": list(flow_actions.values()),
             "protect": protect,
         },
         # Architect resolves the queue and data actions by name when it publishes: they must exist first.

@@ -215,3 +215,9 @@ def test_deployer_covers_every_provider_type_the_program_declares(run):
     declared = {by_token[r.type] for r in run.resources if r.custom and r.type in by_token}
     listed = set(yaml.safe_load(access_data.ACCESS_FILE.read_text())["roles"]["deployer"]["providerResources"])
     assert declared == listed, f"deployer.providerResources {sorted(listed)} != declared {sorted(declared)}"
+
+
+def test_lookup_role_serves_exactly_the_data_action_that_runs_as_it():
+    action = yaml.safe_load((access_data.ACCESS_FILE.parent / "data_actions/contact_lookup.yaml").read_text())
+    call = f"{action['request']['type']} {action['request']['urlTemplate']}"
+    assert access_spec().roles["contact-lookup"].calls == (call,)

@@ -65,3 +65,11 @@ def test_broken_access_file_fails_the_plan_without_a_traceback(tmp_path, monkeyp
         "components/access.yaml: roles.contact-lookup.permissions.0: 'externalContacts:contact:*' does not match" in err
     )
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "components/data_actions").glob("*.yaml")), ids=lambda p: p.name)
+def test_url_templates_encode_path_segments_for_a_path(path):
+    # $esc.url() and $esc.urlFormEncode() form-encode (a space becomes +, which a path keeps literally);
+    # Genesys' "Velocity macros for data actions" points URL templates at $esc.uriEncode().
+    url = yaml.safe_load(path.read_text())["request"]["urlTemplate"]
+    assert "$esc.url(" not in url and "urlFormEncode" not in url, f"{path.name}: {url}"

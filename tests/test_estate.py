@@ -72,18 +72,42 @@ def test_oidc_integration_is_enabled_with_discovery_uri_and_secret_credential(ru
     assert reveal(credential.inputs["fields"])["clientSecret"].startswith("sentinel-secret-")
 
 
-def test_crm_data_action_is_https_on_the_crm_base_and_enabled(run):
-    (action,) = [a for a in run.of_type(":IntegrationAction") if a.name.startswith("crm-")]
-    url = action.inputs["configRequest"]["requestUrlTemplate"]
-    assert url.startswith(run.settings.crm.base_url.rstrip("/") + "/"), url
-    assert url.startswith("https://")
-    contract = json.loads(action.inputs["contractInput"])
+def test_crm_data_actions_are_https_on_the_crm_base_and_enabled(run):
+    actions = {a.inputs["name"]: a for a in run.of_type(":IntegrationAction") if a.name.startswith("crm-")}
+    base = run.settings.crm.base_url.rstrip("/")
+    lookup = actions["Look up customer by external id"].inputs["configRequest"]["requestUrlTemplate"]
+    ticket = actions["Create ticket for conversation"].inputs["configRequest"]["requestUrlTemplate"]
+    assert lookup.startswith(base + "/") and lookup.startswith("https://"), lookup
+    assert ticket == base + run.settings.crm.ticket_path, ticket
+    contract = json.loads(actions["Look up customer by external id"].inputs["contractInput"])
     assert contract["required"] == ["externalId"]
     integrations = by_id(run, ":Integration")
-    integration = integrations[action.inputs["integrationId"]]
-    assert integration.inputs["integrationType"] == "custom-rest-actions"
-    assert integration.inputs["intendedState"] == "ENABLED"
-    assert action.inputs["category"] == integration.inputs["config"]["name"]
+    for action in actions.values():
+        integration = integrations[action.inputs["integrationId"]]
+        assert integration.inputs["integrationType"] == "custom-rest-actions", action.urn
+        assert integration.inputs["intendedState"] == "ENABLED", action.urn
+        assert action.inputs["category"] == integration.inputs["config"]["name"], action.urn
+
+
+def test_ticket_request_carries_the_conversation_id_as_idempotency_key(run):
+    (ticket,) = [a for a in run.of_type(":IntegrationAction") if a.inputs["name"] == "Create ticket for conversation"]
+    request = ticket.inputs["configRequest"]
+    assert request["requestType"] == "POST"
+    assert request["headers"]["Idempotency-Key"] == "$esc.jsonString(${input.conversationId})", ticket.urn
+    assert '"conversationId": "$esc.jsonString(${input.conversationId})"' in request["requestTemplate"]
+
+
+def test_contact_lookup_is_exact_on_the_crm_external_source(run):
+    (lookup,) = [a for a in run.of_type(":IntegrationAction") if a.name.startswith("contacts-")]
+    request = lookup.inputs["configRequest"]
+    # ExternalContactsApi.md: POST /api/v2/externalcontacts/identifierlookup/contacts, body ContactIdentifier.
+    assert (request["requestType"], request["requestUrlTemplate"]) == (
+        "POST",
+        "/api/v2/externalcontacts/identifierlookup/contacts",
+    )
+    body = request["requestTemplate"]
+    assert '"type": "ExternalId"' in body and '"id": "crm-external-source-id"' in body, body
+    assert "?q=" not in request["requestUrlTemplate"]
 
 
 def test_crm_credential_password_is_secret(run):

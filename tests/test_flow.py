@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 
@@ -15,7 +16,8 @@ SUBSTITUTIONS = {
     "division": "Home",
     "queue_name": "stg-Web Messaging Support",
     "crm_category": "stg-CRM Data Actions",
-    "crm_action": "Look up customer by external id",
+    "crm_lookup_action": "Look up customer by external id",
+    "crm_ticket_action": "Create ticket for conversation",
     "contacts_category": "stg-Genesys Cloud Data Actions",
     "contacts_action": "Find external contact by external id",
 }
@@ -24,6 +26,7 @@ REFERENCES = FlowReferences(
     data_actions=frozenset(
         {
             ("stg-CRM Data Actions", "Look up customer by external id"),
+            ("stg-CRM Data Actions", "Create ticket for conversation"),
             ("stg-Genesys Cloud Data Actions", "Find external contact by external id"),
         }
     ),
@@ -66,45 +69,26 @@ def walk_actions(actions, path=()):
             yield from walk_actions(output["actions"], (*path, (kind, body, branch)))
 
 
-def test_every_lookup_outcome_still_reaches_the_transfer():
+def test_every_data_action_outcome_still_reaches_the_transfer():
     actions = actions_of(render(TEMPLATE, SUBSTITUTIONS).document)
-    # The transfer follows the lookups at the state's top level, so every branch falls through to it.
-    assert [next(iter(a)) for a in actions][-2:] == ["transferToAcd", "disconnect"]
+    # The transfer follows the lookups at the state's top level, so every branch falls through to it;
+    # after it come only the retry and what to tell the customer when both transfers failed.
+    kinds = [next(iter(a)) for a in actions]
+    assert kinds[-4:] == ["transferToAcd", "transferToAcd", "sendResponse", "disconnect"], kinds
     found = list(walk_actions(actions))
     calls = [body for kind, body, _ in found if kind == "callData"]
-    assert len(calls) == 2
+    assert len(calls) == 3
     for call in calls:
         assert set(call["outputs"]) == {"success", "failure", "timeout"}, call["name"]
-    # Nothing on any lookup path ends the conversation or routes elsewhere.
+    # Nothing on any branch ends the conversation or routes elsewhere.
     nested_exits = [(kind, path) for kind, _, path in found if path and kind in ("disconnect", "transferToAcd")]
     assert not nested_exits, nested_exits
 
 
-def identification_expression(document) -> str:
-    for kind, body, _ in walk_actions(actions_of(document)):
-        if kind == "setParticipantData":
-            for attribute in body["attributes"]:
-                if attribute["attribute"]["name"]["lit"] == "customer.externalId":
-                    return attribute["attribute"]["value"]["exp"]
-    raise AssertionError("the flow never records customer.externalId")
-
-
-def test_flow_prefers_the_authenticated_identity_over_the_widget_attribute():
-    expression = identification_expression(render(TEMPLATE, SUBSTITUTIONS).document)
-    match = re.fullmatch(r"If\(Message\.IsAuthenticated, (?P<signed_in>[^,]+), (?P<otherwise>[^)]+)\)", expression)
-    assert match, expression
-    assert match["signed_in"] == "Message.Message.senderAddressInfo.addressDisplayable"
-    assert match["otherwise"] == "State.widgetCustomerId"
-
-
-def test_only_a_signed_in_customer_is_linked_to_a_genesys_contact():
-    document = render(TEMPLATE, SUBSTITUTIONS).document
-    for kind, body, path in walk_actions(actions_of(document)):
-        if kind == "callData" and SUBSTITUTIONS["contacts_category"] in body["category"]:
-            guards = [(b["condition"]["exp"], branch) for k, b, branch in path if k == "decision"]
-            assert ("Message.IsAuthenticated", "yes") in guards, guards
-            return
-    raise AssertionError("no External Contacts lookup in the flow")
+def test_flow_level_errors_transfer_to_the_queue_instead_of_disconnecting():
+    flow = render(TEMPLATE, SUBSTITUTIONS).document["inboundShortMessage"]
+    handling = flow["settingsErrorHandling"]["errorHandling"]
+    assert handling == {"transferToAcd": {"targetQueue": {"lit": {"name": SUBSTITUTIONS["queue_name"]}}}}
 
 
 def test_missing_state_fails_with_its_path(tmp_path):
@@ -114,12 +98,7 @@ def test_missing_state_fails_with_its_path(tmp_path):
 
 
 def test_state_without_actions_fails_with_its_path(tmp_path):
-    template = broken_copy(
-        tmp_path,
-        lambda t: t.replace(
-            "        actions:\n          - getParticipantData:", "        acts:\n          - getParticipantData:", 1
-        ),
-    )
+    template = broken_copy(tmp_path, lambda t: re.sub(r"(?m)^        actions:$", "        acts:", t, count=1))
     problems = flow_errors(template)
     assert any(p.startswith("inboundShortMessage.states[0].state") for p in problems), problems
 
@@ -147,7 +126,7 @@ def test_unknown_queue_fails_with_its_path():
 
 
 def test_undeclared_data_action_fails_with_its_path():
-    problems = flow_errors(TEMPLATE, {**SUBSTITUTIONS, "crm_action": "Delete customer"})
+    problems = flow_errors(TEMPLATE, {**SUBSTITUTIONS, "crm_lookup_action": "Delete customer"})
     assert any(".callData.category: data action" in p and "Delete customer" in p for p in problems), problems
 
 
@@ -170,12 +149,20 @@ def test_flow_resource_gets_template_substitutions_and_hash(run):
     assert flow.inputs["filepath"] == "flows/inbound_message.yaml"
     substitutions = flow.inputs["substitutions"]
     rendered = render(TEMPLATE, substitutions)
-    assert flow.inputs["updateTriggerHash"] == rendered.content_hash
     (queue,) = run.of_type(":RoutingQueue")
     assert substitutions["queue_name"] == queue.inputs["name"]
-    actions = {(a.inputs["category"], a.inputs["name"]) for a in run.of_type(":IntegrationAction")}
-    assert (substitutions["crm_category"], substitutions["crm_action"]) in actions
-    assert (substitutions["contacts_category"], substitutions["contacts_action"]) in actions
+    actions = {(a.inputs["category"], a.inputs["name"]): a for a in run.of_type(":IntegrationAction")}
+    called = [
+        (substitutions["crm_category"], substitutions["crm_lookup_action"]),
+        (substitutions["crm_category"], substitutions["crm_ticket_action"]),
+        (substitutions["contacts_category"], substitutions["contacts_action"]),
+    ]
+    assert set(called) == set(actions)
+    # A contract change replaces an action (new id); the flow must republish against it, so the
+    # trigger covers the rendered YAML and the ids (the mocks' id is `<resource name>-id`).
+    ids = sorted(f"{actions[key].name}-id" for key in called)
+    expected = hashlib.sha256("\n".join([rendered.content_hash, *ids]).encode()).hexdigest()
+    assert flow.inputs["updateTriggerHash"] == expected, flow.urn
 
 
 def test_placeholder_with_spaces_fails_because_the_provider_would_publish_it_literally(tmp_path):
