@@ -108,8 +108,10 @@ def run(args: argparse.Namespace) -> int:
             doctor_checks.check_token(ctx, client_secret),
             doctor_checks.check_environment(ctx),
             *doctor_checks.check_client(ctx),
+            doctor_checks.check_granted_roles(ctx),
             *doctor_estate.check_sites(ctx),
             doctor_estate.check_oidc_integration(ctx),
+            doctor_estate.check_oidc_keys(ctx),
             doctor_estate.check_discovery(ctx),
             doctor_estate.check_crm_action(ctx),
         ]

@@ -1,9 +1,11 @@
-"""`preflight doctor` checks 1-3: the token exchange, the region in the environment, the client's rights.
+"""`preflight doctor` checks 1-3: the token exchange, the region in the environment, the client's rights
+(its permissions, and the roles the stack grants, held in the stack's division).
 
 Each check returns a `Result` (ok / problem / skipped) with the evidence it saw and the fix. API
 paths and response fields follow the Genesys Platform API as documented on developer.genesys.cloud
 and mirrored in MyPureCloud/platform-client-sdk-python `build/docs/` (OAuthApi.md, OrgOAuthClient.md,
-DomainOrganizationRole.md, DomainPermissionPolicy.md).
+DomainOrganizationRole.md, DomainPermissionPolicy.md, RoleDivision.md; AuthorizationApi.md for
+GET /api/v2/authorization/roles?name= and /divisions?name=|id=).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import naming
 from components.access_data import CLIENT_CREDENTIALS, access_spec
 from components.regions import Region, region_for_host, regions
 from components.settings import Settings
@@ -211,11 +214,10 @@ def check_environment(ctx: Context) -> Result:
 def required_permissions() -> dict[str, str]:
     """Every permission the provider's client must hold, with why: deployer rights plus the roles it grants."""
     spec = access_spec()
-    needed = {p: "deployer (components/access.yaml deployer.permissions)" for p in spec.deployer_permissions}
-    for client in spec.clients.values():
-        for role in client.roles:
-            for permission in spec.roles[role].permissions:
-                needed.setdefault(permission, f"granted by the stack in role '{role}'; the provider must hold it")
+    needed = {p: "deployer (components/access.yaml roles.deployer.permissions)" for p in spec.deployer_permissions}
+    for role in spec.granted_by_stacks:
+        for permission in spec.roles[role].permissions:
+            needed.setdefault(permission, f"granted by the stack in role '{role}'; the provider must hold it")
     return needed
 
 
@@ -255,6 +257,7 @@ def check_client(ctx: Context) -> list[Result]:
             ),
             Result("permissions", "Deployer permissions", SKIPPED, "needs the client's roles"),
         ]
+    ctx.cache["client"] = client
     grant = client.get("authorizedGrantType", "")
     scopes = client.get("scope") or []
     role_ids = list(dict.fromkeys(r.get("roleId") or r.get("id") for r in client.get("roleDivisions") or []))
@@ -306,3 +309,57 @@ def _permissions(ctx: Context, role_ids: list[str]) -> Result:
         [*evidence, *(f"missing {p}: {needed[p]}" for p in missing)],
         "add the missing permissions to a role of the provider's client (Admin > Roles / Permissions)",
     )
+
+
+def check_granted_roles(ctx: Context) -> Result:
+    """The client holds every role the stack grants, in the stack's division: it can grant only those."""
+    title = "Roles the stack grants, held by the client"
+    client = ctx.cache.get("client")
+    if client is None:
+        return Result("granted-roles", title, SKIPPED, "needs the client's record (see the client check)")
+    return guarded("granted-roles", title, "authorization:role:view", lambda: _granted_roles(ctx, client, title))
+
+
+def _named(ctx: Context, path: str, name: str) -> dict[str, Any] | None:
+    """The entity of a listing filtered by ?name= whose name is exactly `name` (the filter may be a search)."""
+    return next((e for e in ctx.api.get_all(path, {"name": name}) if e.get("name") == name), None)
+
+
+def _granted_roles(ctx: Context, client: dict[str, Any], title: str) -> Result:
+    division_name, who = ctx.settings.division, client.get("name", ctx.client_id)
+    division = _named(ctx, "/api/v2/authorization/divisions", division_name)
+    if division is None:
+        return Result(
+            "granted-roles",
+            title,
+            PROBLEM,
+            f"no division named '{division_name}' (genesys-messaging:division)",
+            [],
+            "set genesys-messaging:division to an existing division's name (Admin > Divisions)",
+        )
+    grants = [(g.get("roleId"), g.get("divisionId")) for g in client.get("roleDivisions") or []]
+    problems, fixes, evidence = [], [], [f"division '{division_name}' is {division.get('id')}"]
+    bootstrap = f"run bootstrap/ (pulumi up in bootstrap/, '{division_name}' in genesys-messaging-bootstrap:divisions)"
+    for key in access_spec().granted_by_stacks:
+        name = naming.role_name(key)
+        role = _named(ctx, "/api/v2/authorization/roles", name)
+        if role is None:
+            problems.append(f"role '{name}' does not exist in the org: bootstrap/ has not run here")
+            fixes.append(bootstrap)
+            continue
+        # '*' is Genesys' "all divisions" grant (bootstrap/ never makes one; an administrator might).
+        divisions = [d for r, d in grants if r == role.get("id")]
+        if division.get("id") in divisions or "*" in divisions:
+            evidence.append(f"holds '{name}' in '{division_name}'")
+            continue
+        where = "nowhere"
+        if divisions:
+            found = ctx.api.get_all("/api/v2/authorization/divisions", {"id": divisions})
+            names = {d.get("id"): d.get("name") for d in found}
+            where = "only in " + ", ".join(f"division '{names.get(d, d)}'" for d in divisions)
+        problems.append(f"client '{who}' holds role '{name}' {where}, not in '{division_name}': it cannot grant it")
+        fixes.append(f"{bootstrap} or grant role '{name}' in division '{division_name}' to client '{who}'")
+    if not problems:
+        return Result("granted-roles", title, OK, f"holds every role the stack grants in '{division_name}'", evidence)
+    fix = "; ".join(dict.fromkeys(fixes))
+    return Result("granted-roles", title, PROBLEM, problems[0], [*problems[1:], *evidence], fix)

@@ -1,19 +1,24 @@
 """`preflight doctor` checks 4-6: each site's deployment, configuration and flow; the identity-provider
-integration and its discovery document; the CRM data action.
+integration, its keys and its discovery document; the CRM data action.
 
 API paths and fields per developer.genesys.cloud, as mirrored in MyPureCloud/platform-client-sdk-python
 `build/docs/`: WebDeploymentsApi.md (GET /api/v2/webdeployments/deployments,
 /configurations/{id}/versions/{versionId}), ExpandableWebDeployment.md, WebDeploymentConfigurationVersion.md
 (status, datePublished, authenticationSettings), ArchitectApi.md + Flow.md (type, publishedVersion),
-IntegrationsApi.md + Integration.md (intendedState, reportedState.code, integrationType.id), Action.md.
+IntegrationsApi.md + Integration.md (intendedState, reportedState.code, integrationType.id), Action.md;
+for the keys of components/oidc_integration.yaml: IntegrationType.md (credentials: slot ->
+CredentialSpecification.credentialTypes), JsonSchemaDocument.md (GET .../types/{id}/configschemas/properties),
+CredentialType.md (name, properties, required; GET /api/v2/integrations/credentials/types).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
 from components import naming
+from components.messenger_identity import oidc_integration_spec
 from components.settings import Site
 from preflight.doctor_checks import OK, PROBLEM, SKIPPED, Context, Result, error_fix, guarded
 from preflight.genesys_api import ApiError
@@ -23,6 +28,7 @@ FLOW_TYPE = "inboundshortmessage"
 # authenticated web messaging"); the type id in settings is a guess until confirmed live.
 OIDC_TYPE_DISPLAY_NAME = "OpenID Connect Messenger Configuration"
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+OIDC_FILE = "components/oidc_integration.yaml"
 
 
 def _with_token(ctx: Context, check: str, title: str, permissions: str, body: Callable[[], Result]) -> Result:
@@ -201,10 +207,35 @@ def check_oidc_integration(ctx: Context) -> Result:
     return _with_token(ctx, "oidc-integration", title, "integrations:integration:view", lambda: _oidc(ctx, title))
 
 
+def _oidc_type(types: list[dict[str, Any]], type_id: str) -> dict[str, Any] | None:
+    """The configured type if it is the OIDC Messenger one, else the org's one type that looks like it."""
+    display = OIDC_TYPE_DISPLAY_NAME.lower()
+    known = next((t for t in types if t.get("id") == type_id), None)
+    if known is not None and display in str(known.get("name", "")).lower():
+        return known
+    candidates = [t for t in types if "openid" in str(t.get("name", "")).lower()]
+    exact = [t for t in candidates if str(t.get("name", "")).lower() == display]
+    picked = exact or candidates
+    return picked[0] if len(picked) == 1 else None
+
+
 def _oidc(ctx: Context, title: str) -> Result:
     name, type_id = naming.oidc_integration_name(ctx.settings), ctx.settings.oidc_integration_type
-    integration = _by_name(_integrations(ctx), name)
     problems, fixes, evidence = [], [], []
+    # The configured type id is a guess from docs, never verified against a live org: confirm it here.
+    types = list(ctx.api.get_all("/api/v2/integrations/types"))
+    resolved = ctx.cache["oidc_type"] = _oidc_type(types, type_id)
+    if resolved is not None and resolved.get("id") == type_id:
+        evidence.append(f"type id '{type_id}' confirmed on this org as '{resolved.get('name')}'")
+    else:
+        known = next((t for t in types if t.get("id") == type_id), None)
+        seen = f"is '{known.get('name')}', not {OIDC_TYPE_DISPLAY_NAME}" if known else "does not exist on this org"
+        problems.append(f"integration type id '{type_id}' (genesys-messaging:oidcIntegrationType) {seen}")
+        openid = [f"{t.get('id')} ({t.get('name')})" for t in types if "openid" in str(t.get("name", "")).lower()]
+        evidence.append(f"types named like OpenID on this org: {', '.join(openid) or 'none'}")
+        right = resolved.get("id") if resolved else "<id of the OpenID Connect Messenger Configuration type>"
+        fixes.append(f"pulumi config set genesys-messaging:oidcIntegrationType {right}")
+    integration = _by_name(_integrations(ctx), name)
     if integration is None:
         problems.append(f"no integration named '{name}'")
         fixes.append("create it (pulumi up); authenticated messaging cannot start without it")
@@ -217,23 +248,91 @@ def _oidc(ctx: Context, title: str) -> Result:
         if actual_type != type_id:
             problems.append(f"its type is {actual_type}, genesys-messaging:oidcIntegrationType says {type_id}")
             fixes.append(f"set genesys-messaging:oidcIntegrationType {actual_type} if that type is the right one")
-    # The configured type id is a guess from docs, never verified against a live org: confirm it here.
-    types = list(ctx.api.get_all("/api/v2/integrations/types"))
-    known = next((t for t in types if t.get("id") == type_id), None)
-    if known is None:
-        candidates = [f"{t.get('id')} ({t.get('name')})" for t in types if "openid" in str(t.get("name", "")).lower()]
-        problems.append(f"integration type id '{type_id}' (unverified default) does not exist on this org")
-        fixes.append(f"set genesys-messaging:oidcIntegrationType to the right id; candidates: {candidates or 'none'}")
-    elif OIDC_TYPE_DISPLAY_NAME.lower() not in str(known.get("name", "")).lower():
-        problems.append(f"type id '{type_id}' exists but is '{known.get('name')}', not {OIDC_TYPE_DISPLAY_NAME}")
-        fixes.append(f"set genesys-messaging:oidcIntegrationType to the {OIDC_TYPE_DISPLAY_NAME} type id")
-    else:
-        evidence.append(
-            f"type id '{type_id}' confirmed on this org as '{known.get('name')}' (the default is unverified)"
-        )
     if not problems:
         return Result("oidc-integration", title, OK, "active, of the confirmed OpenID Connect type", evidence)
     return Result("oidc-integration", title, PROBLEM, problems[0], [*problems[1:], *evidence], "; ".join(fixes))
+
+
+def check_oidc_keys(ctx: Context) -> Result:
+    """Every key components/oidc_integration.yaml guesses exists in the org's schemas for the type."""
+    title = f"OpenID Connect integration keys ({OIDC_FILE})"
+    return _with_token(ctx, "oidc-keys", title, "integrations:integration:view", lambda: _oidc_keys(ctx, title))
+
+
+def _wrong(path: str, key: str, known: list[str], what: str) -> str:
+    closest = difflib.get_close_matches(key, known, n=1, cutoff=0.0)
+    hint = f"the closest is '{closest[0]}' ({', '.join(known)})" if closest else "there are none"
+    return f"{OIDC_FILE} {path}: '{key}' is not {what}; {hint}"
+
+
+def _oidc_keys(ctx: Context, title: str) -> Result:
+    if "oidc_type" not in ctx.cache:
+        return Result("oidc-keys", title, SKIPPED, "needs the integration types (see the OpenID Connect integration)")
+    itype = ctx.cache["oidc_type"]
+    if itype is None:
+        return Result("oidc-keys", title, SKIPPED, "no OpenID Connect Messenger type on this org to check against")
+    spec, type_id = oidc_integration_spec(), itype["id"]
+    credential = spec["credential"]
+    problems, evidence = [], [f"checked against type '{type_id}' ({itype.get('name')})"]
+    schema = ctx.api.get(f"/api/v2/integrations/types/{type_id}/configschemas/properties")
+    known = sorted(schema.get("properties") or {})
+    problems += [
+        _wrong(f"properties.{k}", k, known, f"a property of type {type_id}")
+        for k in spec["properties"]
+        if k not in known
+    ]
+    problems += [
+        f"{OIDC_FILE} properties: type {type_id} requires '{k}', which the file does not set"
+        for k in schema.get("required") or []
+        if k not in spec["properties"]
+    ]
+    # Credential slots are the type's `credentials` map (IntegrationType.md, CredentialSpecification.md).
+    slots = ctx.api.get(f"/api/v2/integrations/types/{type_id}").get("credentials") or {}
+    slot, type_name = credential["slot"], credential["type"]
+    accepted = list((slots.get(slot) or {}).get("credentialTypes") or [])
+    if slot not in slots:
+        problems.append(_wrong("credential.slot", slot, sorted(slots), f"a credential slot of type {type_id}"))
+    problems += [
+        f"{OIDC_FILE} credential.slot: type {type_id} also requires slot '{s}'"
+        for s, v in slots.items()
+        if v.get("required") and s != slot
+    ]
+    # A CredentialTypeListing in most SDKs' docs, a bare list in the Python SDK's: accept both.
+    listing = ctx.api.get("/api/v2/integrations/credentials/types")
+    ctypes = (listing.get("entities") or []) if isinstance(listing, dict) else listing
+    ctype = next((c for c in ctypes if c.get("name") == type_name), None)
+    if ctype is None or (slot in slots and type_name not in accepted):
+        where = f"accepted in slot '{slot}'" if slot in slots else "a credential type on this org"
+        choices = accepted if slot in slots else sorted(str(c.get("name")) for c in ctypes)
+        problems.append(_wrong("credential.type", type_name, choices, where))
+    if ctype is None:
+        evidence.append("credential.fields not checked: credential.type does not exist on this org")
+    else:
+        fields = sorted(ctype.get("properties") or {})
+        problems += [
+            _wrong(f"credential.fields.{f}", f, fields, f"a field of credential type {type_name}")
+            for f in credential["fields"]
+            if f not in fields
+        ]
+        problems += [
+            f"{OIDC_FILE} credential.fields: credential type {type_name} requires '{f}', not set"
+            for f in ctype.get("required") or []
+            if f not in credential["fields"]
+        ]
+    if not problems:
+        evidence.append(
+            f"properties {', '.join(spec['properties'])}; slot {slot}; {type_name} fields "
+            f"{', '.join(credential['fields'])}"
+        )
+        return Result("oidc-keys", title, OK, "every key exists in the org's schemas", evidence)
+    return Result(
+        "oidc-keys",
+        title,
+        PROBLEM,
+        problems[0],
+        [*problems[1:], *evidence],
+        f"edit {OIDC_FILE}: replace each wrong key with the org's one named above, then pulumi up",
+    )
 
 
 def check_discovery(ctx: Context) -> Result:

@@ -21,13 +21,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from components import naming
+from components.access_data import access_spec
+from components.messenger_identity import oidc_integration_spec
 from components.settings import Settings
-from preflight.doctor_checks import required_permissions
 
 CLIENT_ID = "3f0c8d0e-doctor-client"
 CLIENT_SECRET = "fake-client-secret-7c1f2e9a"
 ACCESS_TOKEN = "fake-access-token-5b8d3c4f"
-OIDC_TYPE = "openid-connect-messenger-configuration"
+OIDC_TYPE_NAME = "OpenID Connect Messenger Configuration"
+HOME_DIVISION = "division-home"
 STALL_SECONDS = 5
 
 
@@ -56,6 +58,11 @@ class FakeOrg:
     flows: dict[str, dict[str, Any]] = field(default_factory=dict)
     integrations: list[dict[str, Any]] = field(default_factory=list)
     integration_types: list[dict[str, Any]] = field(default_factory=list)
+    """Each with its `credentials` map (slot -> title, required, credentialTypes), as GET .../types/{id}."""
+    config_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Type id -> the JSON schema of its properties (GET .../types/{id}/configschemas/properties)."""
+    credential_types: list[dict[str, Any]] = field(default_factory=list)
+    divisions: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     discovery: dict[str, Any] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)
@@ -80,22 +87,31 @@ class FakeOrg:
             "name": "pulumi-deployer",
             "authorizedGrantType": "CLIENT-CREDENTIALS",
             "scope": [],
-            "roleDivisions": [{"roleId": "role-deployer", "divisionId": "division-home"}],
+            # bootstrap/ grants the deployer role and every role the stacks grant, in the stacks' divisions.
+            "roleDivisions": [
+                {"roleId": f"role-{key}", "divisionId": HOME_DIVISION}
+                for key in ("deployer", *access_spec().granted_by_stacks)
+            ],
             "state": "active",
             "accessTokenValiditySeconds": 86400,
         }
         self.roles = {
-            "role-deployer": {
-                "id": "role-deployer",
-                "name": "Pulumi deployer",
-                "permissionPolicies": policies(list(required_permissions())),
+            f"role-{key}": {
+                "id": f"role-{key}",
+                "name": naming.role_name(key),
+                "permissionPolicies": policies(list(role.permissions)),
                 "userCount": 0,
             }
+            for key, role in access_spec().roles.items()
         }
+        self.divisions = [
+            {"id": HOME_DIVISION, "name": s.division, "homeDivision": True},
+            {"id": "division-sandbox", "name": "Sandbox", "homeDivision": False},
+        ]
         oidc = {
             "id": "integration-oidc",
             "name": naming.oidc_integration_name(s),
-            "integrationType": {"id": OIDC_TYPE, "name": "OpenID Connect Messenger Configuration"},
+            "integrationType": {"id": s.oidc_integration_type, "name": OIDC_TYPE_NAME},
             "intendedState": "ENABLED",
             "reportedState": {"code": "ACTIVE", "effective": "Active"},
         }
@@ -107,10 +123,41 @@ class FakeOrg:
             "reportedState": {"code": "ACTIVE", "effective": "Active"},
         }
         self.integrations = [crm, oidc]
+        # The OIDC type's keys are the ones components/oidc_integration.yaml guesses, so the healthy org
+        # agrees with whatever the file says; tests rename one to play a file that guessed wrong.
+        spec = oidc_integration_spec()
+        credential = spec["credential"]
+        basic = {"title": "Credentials", "required": True, "credentialTypes": ["basicAuth", "userDefined"]}
+        oidc_slot = {"title": "Identity provider client", "required": True, "credentialTypes": [credential["type"]]}
         self.integration_types = [
-            {"id": "custom-rest-actions", "name": "Web Services Data Actions"},
-            {"id": OIDC_TYPE, "name": "OpenID Connect Messenger Configuration"},
-            {"id": "purecloud-data-actions", "name": "Genesys Cloud Data Actions"},
+            {"id": "custom-rest-actions", "name": "Web Services Data Actions", "credentials": {"basicAuth": basic}},
+            {"id": s.oidc_integration_type, "name": OIDC_TYPE_NAME, "credentials": {credential["slot"]: oidc_slot}},
+            {"id": "purecloud-data-actions", "name": "Genesys Cloud Data Actions", "credentials": {}},
+        ]
+        self.config_schemas[s.oidc_integration_type] = {
+            "$schema": "http://json-schema.org/draft-04/schema#",
+            "title": OIDC_TYPE_NAME,
+            "type": "object",
+            "properties": {key: {"type": "string", "title": key} for key in spec["properties"]},
+            "required": list(spec["properties"]),
+            "additionalProperties": False,
+        }
+        strings = {"type": "string"}
+        self.credential_types = [
+            {
+                "id": "credential-type-basic",
+                "name": "basicAuth",
+                "properties": {"userName": strings, "password": strings},
+                "displayOrder": ["userName", "password"],
+                "required": ["userName", "password"],
+            },
+            {
+                "id": "credential-type-oidc",
+                "name": credential["type"],
+                "properties": {key: strings for key in credential["fields"]},
+                "displayOrder": list(credential["fields"]),
+                "required": list(credential["fields"]),
+            },
         ]
         flow_id = "flow-inbound"
         self.flows = {
@@ -167,6 +214,12 @@ class FakeOrg:
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
         }
 
+    def oidc_type(self) -> dict[str, Any]:
+        return next(t for t in self.integration_types if t["name"] == OIDC_TYPE_NAME)
+
+    def oidc_credential_type(self) -> dict[str, Any]:
+        return next(c for c in self.credential_types if c["id"] == "credential-type-oidc")
+
     def integration(self, name: str) -> dict[str, Any]:
         return next(i for i in self.integrations if i["name"] == name)
 
@@ -180,6 +233,12 @@ def _listing(entities: list[dict[str, Any]], query: dict[str, list[str]], forced
     count = max(1, -(-len(entities) // size))
     page = entities[(number - 1) * size : number * size]
     return {"entities": page, "pageSize": size, "pageNumber": number, "total": len(entities), "pageCount": count}
+
+
+def _filtered(entities: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """?name= as a search term (AuthorizationApi.md: "Search term to filter by division name"), ?id= a list."""
+    name, ids = query.get("name", [""])[0].lower(), query.get("id")
+    return [e for e in entities if name in e["name"].lower() and (ids is None or e["id"] in ids)]
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
@@ -274,6 +333,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return (200, org.client) if client_id == org.client["id"] else not_found
             case ["authorization", "roles", role_id]:
                 return (200, org.roles[role_id]) if role_id in org.roles else not_found
+            case ["authorization", "roles"]:
+                return 200, _listing(_filtered(list(org.roles.values()), query), query, org.page_size)
+            case ["authorization", "divisions"]:
+                return 200, _listing(_filtered(org.divisions, query), query, org.page_size)
             case ["webdeployments", "deployments"]:
                 return 200, {"entities": org.deployments, "total": len(org.deployments)}
             case ["webdeployments", "configurations", config_id, "versions", version]:
@@ -287,7 +350,17 @@ class _Handler(BaseHTTPRequestHandler):
             case ["integrations"]:
                 return 200, _listing(org.integrations, query, org.page_size)
             case ["integrations", "types"]:
-                return 200, _listing(org.integration_types, query, org.page_size)
+                # Whether the listing carries `credentials` is unrecorded: leave it out, so the doctor reads the type.
+                listed = [{k: v for k, v in t.items() if k != "credentials"} for t in org.integration_types]
+                return 200, _listing(listed, query, org.page_size)
+            case ["integrations", "types", type_id]:
+                found = next((t for t in org.integration_types if t["id"] == type_id), None)
+                return (200, found) if found else not_found
+            case ["integrations", "types", type_id, "configschemas", "properties"]:
+                found = org.config_schemas.get(type_id)
+                return (200, found) if found else not_found
+            case ["integrations", "credentials", "types"]:
+                return 200, {"entities": org.credential_types}
             case ["integrations", "actions"]:
                 wanted = query.get("name", [""])[0].lower()
                 named = [a for a in org.actions if wanted in a["name"].lower()]

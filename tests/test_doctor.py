@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from components import naming
+from components.access_data import access_spec
+from components.messenger_identity import oidc_integration_spec
 from components.regions import regions
 from components.settings import load_from_stack_file
 from preflight import doctor_checks
@@ -24,6 +26,9 @@ from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
 from preflight.genesys_api import GenesysApi, retry_after_seconds
 from tests.conftest import ROOT, stack_config
 from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, policies, serve
+
+OIDC_FILE = "components/oidc_integration.yaml"
+GRANTED = access_spec().granted_by_stacks
 
 STALE_ENV_TOKEN = "stale-env-token-0d9e8f7a"
 SECRETS = (CLIENT_SECRET, ACCESS_TOKEN, STALE_ENV_TOKEN)
@@ -54,6 +59,10 @@ class Report:
 
 def staging_settings():
     return load_from_stack_file(stack_config("staging"))
+
+
+def stack_division() -> str:
+    return staging_settings().division
 
 
 @pytest.fixture
@@ -104,6 +113,8 @@ def test_healthy_org_passes_every_check(doctor):
     assert set(statuses(report).values()) == {"ok"}, statuses(report)
     assert report.document["result"] == "ok" and report.document["cause"] is None
     assert "confirmed on this org" in report.text("oidc-integration")
+    assert report.check("oidc-keys")["summary"] == "every key exists in the org's schemas"
+    assert report.check("granted-roles")["summary"] == f"holds every role the stack grants in '{stack_division()}'"
 
 
 def test_healthy_org_text_report(doctor):
@@ -209,8 +220,8 @@ def test_role_missing_a_deployer_permission(doctor, org):
 
 
 def test_provider_must_hold_the_roles_it_grants(doctor, org):
-    held = [p for p in doctor_checks.required_permissions() if p != "externalContacts:contact:view"]
-    org.roles["role-deployer"]["permissionPolicies"] = policies(held)
+    # bootstrap/ drift: the org's contact-lookup role lost its one permission.
+    org.roles["role-contact-lookup"]["permissionPolicies"] = []
     report = doctor()
     assert "missing externalContacts:contact:view: granted by the stack in role 'contact-lookup'" in report.text(
         "permissions"
@@ -228,6 +239,68 @@ def test_client_that_cannot_read_itself(doctor, org):
     assert report.cause["check"] == "client"
     assert "oauth:client:view" in report.cause["fix"]
     assert "403" in report.text("client")
+    assert statuses(report)["granted-roles"] == "skipped"
+
+
+# --- 3b. the client holds the roles the stack grants, in the stack's division ---------------------------
+
+
+def _grants(org: FakeOrg, role_key: str) -> list[dict[str, Any]]:
+    return [g for g in org.client["roleDivisions"] if g["roleId"] == f"role-{role_key}"]
+
+
+@pytest.mark.parametrize("key", GRANTED)
+def test_client_not_holding_a_role_the_stack_grants(doctor, org, key):
+    org.client["roleDivisions"] = [g for g in org.client["roleDivisions"] if g["roleId"] != f"role-{key}"]
+    report = doctor()
+    assert report.code == 1
+    role, division = naming.role_name(key), org.settings.division
+    check = report.check("granted-roles")
+    assert (
+        check["summary"]
+        == f"client 'pulumi-deployer' holds role '{role}' nowhere, not in '{division}': it cannot grant it"
+    )
+    assert "run bootstrap/ (pulumi up in bootstrap/" in check["fix"]
+    assert f"grant role '{role}' in division '{division}' to client 'pulumi-deployer'" in check["fix"]
+
+
+@pytest.mark.parametrize("key", GRANTED)
+def test_role_held_in_another_division(doctor, org, key):
+    for grant in _grants(org, key):
+        grant["divisionId"] = "division-sandbox"
+    check = doctor().check("granted-roles")
+    assert check["status"] == "problem"
+    assert (
+        f"holds role '{naming.role_name(key)}' only in division 'Sandbox', not in '{org.settings.division}'"
+        in (check["summary"])
+    )
+
+
+@pytest.mark.parametrize("key", GRANTED)
+def test_role_held_in_all_divisions(doctor, org, key):
+    for grant in _grants(org, key):
+        grant["divisionId"] = "*"
+    assert doctor().check("granted-roles")["status"] == "ok"
+
+
+@pytest.mark.parametrize("key", GRANTED)
+def test_role_the_stack_grants_missing_from_the_org(doctor, org, key):
+    del org.roles[f"role-{key}"]
+    check = doctor().check("granted-roles")
+    assert check["summary"] == f"role '{naming.role_name(key)}' does not exist in the org: bootstrap/ has not run here"
+    assert check["fix"].startswith("run bootstrap/")
+
+
+def test_stack_division_missing_from_the_org(doctor, org):
+    org.divisions = [d for d in org.divisions if d["name"] != org.settings.division]
+    check = doctor().check("granted-roles")
+    assert check["summary"] == f"no division named '{org.settings.division}' (genesys-messaging:division)"
+
+
+def test_forbidden_role_listing_names_the_permission(doctor, org):
+    org.forbidden.add("/api/v2/authorization/roles")
+    check = doctor().check("granted-roles")
+    assert check["status"] == "problem" and check["fix"].startswith("add authorization:role:view")
 
 
 def test_forbidden_deployment_listing_names_the_permission(doctor, org):
@@ -315,13 +388,85 @@ def test_inactive_oidc_integration(doctor, org):
 
 
 def test_unverified_integration_type_missing_on_the_org(doctor, org):
-    org.integration_types = [
-        t if t["id"] != "openid-connect-messenger-configuration" else {**t, "id": "oidc-messenger-v2"}
-        for t in org.integration_types
-    ]
-    text = doctor().text("oidc-integration")
-    assert "'openid-connect-messenger-configuration' (unverified default) does not exist on this org" in text
+    guessed = org.settings.oidc_integration_type
+    org.oidc_type()["id"] = "oidc-messenger-v2"
+    org.config_schemas["oidc-messenger-v2"] = org.config_schemas.pop(guessed)
+    report = doctor()
+    text = report.text("oidc-integration")
+    assert f"'{guessed}' (genesys-messaging:oidcIntegrationType) does not exist on this org" in text
     assert "oidc-messenger-v2 (OpenID Connect Messenger Configuration)" in text
+    assert (
+        "pulumi config set genesys-messaging:oidcIntegrationType oidc-messenger-v2"
+        in report.check("oidc-integration")["fix"]
+    )
+    # The keys are still checked, against the type the org really has.
+    assert report.check("oidc-keys")["status"] == "ok"
+    assert "checked against type 'oidc-messenger-v2'" in report.text("oidc-keys")
+
+
+def test_no_openid_type_on_the_org_skips_the_keys(doctor, org):
+    org.integration_types.remove(org.oidc_type())
+    report = doctor()
+    assert "pulumi config set genesys-messaging:oidcIntegrationType <id of" in report.check("oidc-integration")["fix"]
+    assert report.check("oidc-keys")["status"] == "skipped"
+
+
+# Each scenario plays a file that guessed one key wrong: the org's key is the file's with a V2 suffix.
+OIDC = oidc_integration_spec()
+
+
+@pytest.mark.parametrize("key", list(OIDC["properties"]))
+def test_wrong_oidc_property_key(doctor, org, key):
+    schema = org.config_schemas[org.settings.oidc_integration_type]
+    schema["properties"] = {k if k != key else f"{key}V2": v for k, v in schema["properties"].items()}
+    schema["properties"]["displayName"] = {"type": "string"}  # a decoy: the closest key is still named
+    schema["required"] = [k if k != key else f"{key}V2" for k in schema["required"]]
+    report = doctor()
+    assert report.code == 1
+    type_id, text = org.settings.oidc_integration_type, report.text("oidc-keys")
+    assert (
+        f"{OIDC_FILE} properties.{key}: '{key}' is not a property of type {type_id}; the closest is '{key}V2'" in text
+    )
+    assert f"type {type_id} requires '{key}V2', which the file does not set" in text
+    assert report.check("oidc-keys")["fix"].startswith(f"edit {OIDC_FILE}")
+
+
+def test_wrong_oidc_credential_slot(doctor, org):
+    slot = OIDC["credential"]["slot"]
+    org.oidc_type()["credentials"] = {f"{slot}V2": org.oidc_type()["credentials"][slot]}
+    text = doctor().text("oidc-keys")
+    assert f"{OIDC_FILE} credential.slot: '{slot}' is not a credential slot of type " in text
+    assert f"the closest is '{slot}V2'" in text
+    assert f"also requires slot '{slot}V2'" in text
+
+
+def test_wrong_oidc_credential_type(doctor, org):
+    wrong = OIDC["credential"]["type"]
+    org.oidc_credential_type()["name"] = f"{wrong}V2"
+    org.oidc_type()["credentials"][OIDC["credential"]["slot"]]["credentialTypes"] = [f"{wrong}V2"]
+    text = doctor().text("oidc-keys")
+    slot = OIDC["credential"]["slot"]
+    assert (
+        f"{OIDC_FILE} credential.type: '{wrong}' is not accepted in slot '{slot}'; the closest is '{wrong}V2'" in text
+    )
+    assert "credential.fields not checked" in text
+
+
+@pytest.mark.parametrize("field", list(OIDC["credential"]["fields"]))
+def test_wrong_oidc_credential_field(doctor, org, field):
+    ctype = org.oidc_credential_type()
+    ctype["properties"] = {k if k != field else f"{field}V2": v for k, v in ctype["properties"].items()}
+    ctype["required"] = [k if k != field else f"{field}V2" for k in ctype["required"]]
+    text = doctor().text("oidc-keys")
+    wrong_type = OIDC["credential"]["type"]
+    assert f"{OIDC_FILE} credential.fields.{field}: '{field}' is not a field of credential type {wrong_type}" in text
+    assert f"the closest is '{field}V2'" in text
+
+
+def test_forbidden_credential_types_names_the_permission(doctor, org):
+    org.forbidden.add("/api/v2/integrations/credentials/types")
+    check = doctor().check("oidc-keys")
+    assert check["status"] == "problem" and check["fix"].startswith("add integrations:integration:view")
 
 
 def test_discovery_issuer_mismatch(doctor, org):
