@@ -123,6 +123,12 @@ def build(settings: Settings) -> dict[str, Any]:
                 "flow_id": flow.flow_id,
                 "auth_integration_id": identity.integration_id,
                 "allow_session_upgrade": settings.identity_provider.allow_session_upgrade,
+                "profile_link": {
+                    "external_source_id": crm.external_source_id,
+                    "division_id": division,
+                    "api_url": region.api_url,
+                    "login_url": region.login_url,
+                },
                 "protect": protect,
             },
             genesys,

@@ -6,8 +6,22 @@ from typing import TypedDict
 
 import pulumi
 
+from components.identity_resolution import IdentityResolution
 from components.provider_binding import WebdeploymentsConfiguration, WebdeploymentsDeployment
 from components.settings import Site
+
+
+class ProfileLink(TypedDict):
+    """Where identity resolution puts a signed-in customer: their External Contact under the CRM source."""
+
+    external_source_id: pulumi.Input[str]
+    """The CRM external source whose external id (the OIDC sub) identifies the contact."""
+    division_id: pulumi.Input[str]
+    """Division of the contacts resolution creates."""
+    api_url: str
+    """The region's API host."""
+    login_url: str
+    """The region's login host."""
 
 
 class WebMessagingArgs(TypedDict):
@@ -23,6 +37,8 @@ class WebMessagingArgs(TypedDict):
     """The OpenID Connect Messenger integration customers sign in through."""
     allow_session_upgrade: bool
     """Let an anonymous conversation continue once the customer signs in."""
+    profile_link: ProfileLink
+    """How signed-in customers are resolved to their External Contact."""
     protect: bool
     """Protect the deployment against deletion (prod)."""
 
@@ -66,6 +82,21 @@ class WebMessaging(pulumi.ComponentResource):
             allowed_domains=list(site.domains),
             flow_id=args["flow_id"],
             configuration={"id": configuration.id, "version": configuration.version},
+        )
+        # Authenticated sessions resolve to the External Contact carrying the customer's id under the CRM
+        # source; contacts are merged on that id, so every conversation lands on one profile.
+        link = args["profile_link"]
+        IdentityResolution(
+            f"{name}-identity-resolution",
+            {
+                "deployment_id": deployment.id,
+                "external_source_id": link["external_source_id"],
+                "division_id": link["division_id"],
+                "automerge_authenticated": True,
+                "api_url": link["api_url"],
+                "login_url": link["login_url"],
+            },
+            pulumi.ResourceOptions(parent=self),
         )
         self.configuration_id = configuration.id
         self.deployment_id = deployment.id

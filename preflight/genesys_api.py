@@ -1,4 +1,5 @@
-"""A small read-only Genesys Cloud API client for `preflight doctor`: token exchange and GET with retry.
+"""A small Genesys Cloud API client: token exchange and GET with retry for `preflight doctor`, and the one
+PUT of the identity resolution resource (components/identity_resolution.py).
 
 The access token lives in this object only: it is never returned, logged or put in an exception
 message, and `redact()` scrubs it (and the client secret) from any text before it is shown.
@@ -217,3 +218,13 @@ class GenesysApi:
         if body is None:
             raise ApiError("invalid", f"GET {url} returned a body that is not JSON")
         return body
+
+    def put(self, path: str, body: dict[str, Any]) -> Any:
+        """PUT a JSON body with the token (the identity resolution resource's only write); JSON back or ApiError."""
+        if self._token is None:
+            raise ApiError("invalid", "no access token: the token exchange has not succeeded")
+        response = self._send("PUT", self.api_url + path, json=body, headers=self._bearer(self._token))
+        answer = _json_or_none(response)
+        if response.status_code not in (200, 201):
+            raise self._http_error(response, answer)
+        return answer

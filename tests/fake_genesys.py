@@ -78,6 +78,10 @@ class FakeOrg:
     """Force a page size on listings, to exercise paging."""
     hits: Counter = field(default_factory=Counter)
     """Requests per (method, path), including the ones answered 429."""
+    identity_resolution: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Deployment id -> its DeploymentIdentityResolutionConfig; GET and PUT .../identityresolution."""
+    puts: list[tuple[str, Any]] = field(default_factory=list)
+    """Every PUT (path, JSON body) received, in order."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -308,6 +312,27 @@ class _Handler(BaseHTTPRequestHandler):
             description = detail or "client not found"
             self._send(400, {"error": "invalid_client", "description": description, "error_description": description})
 
+    def do_PUT(self) -> None:
+        path = urlsplit(self.path).path
+        if self._intercepted(path):
+            return
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+        if self.headers.get("Authorization", "") != f"Bearer {ACCESS_TOKEN}":
+            self._send(*_error(401, "bad.credentials", "Invalid login credentials."))
+            return
+        self.org.puts.append((path, body))
+        match path.strip("/").split("/")[2:]:
+            case ["webdeployments", "deployments", deployment_id, "identityresolution"]:
+                if deployment_id not in {d["id"] for d in self.org.deployments}:
+                    self._send(*_error(404, "not.found", f"deployment {deployment_id} not found"))
+                elif not isinstance(body, dict) or not isinstance(body.get("resolveIdentities"), bool):
+                    self._send(*_error(400, "bad.request", "resolveIdentities is required"))
+                else:
+                    self.org.identity_resolution[deployment_id] = body
+                    self._send(200, {**body, "selfUri": path})
+            case _:
+                self._send(*_error(404, "not.found", f"no route {path}"))
+
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         path, query = url.path, parse_qs(url.query)
@@ -337,6 +362,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, _listing(_filtered(list(org.roles.values()), query), query, org.page_size)
             case ["authorization", "divisions"]:
                 return 200, _listing(_filtered(org.divisions, query), query, org.page_size)
+            case ["webdeployments", "deployments", deployment_id, "identityresolution"]:
+                found = org.identity_resolution.get(deployment_id)
+                return (200, found) if found else not_found
             case ["webdeployments", "deployments"]:
                 return 200, {"entities": org.deployments, "total": len(org.deployments)}
             case ["webdeployments", "configurations", config_id, "versions", version]:

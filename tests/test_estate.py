@@ -201,3 +201,19 @@ def test_data_action_url_placeholders_must_all_be_substituted():
     assert url_template("x.yaml", "{{base}}/c/${input.id}", {"base": "https://crm"}) == "https://crm/c/${input.id}"
     with pytest.raises(InvalidConfiguration, match=r"data_actions/x.yaml: request.urlTemplate: \{\{crm_url\}\} has no"):
         url_template("x.yaml", "{{crm_url}}/c", {"base": "https://crm"})
+
+
+def test_every_deployment_resolves_signed_in_customers_to_the_crm_source(run):
+    (source,) = run.of_type(":ExternalcontactsExternalSource")
+    deployments = {f"{d.name}-id": d for d in run.of_type(":WebdeploymentsDeployment")}
+    resolutions = [r for r in run.resources if r.name.endswith("-identity-resolution")]
+    assert {r.inputs["deploymentId"] for r in resolutions} == set(deployments), "one per deployment"
+    for resolution in resolutions:
+        inputs = resolution.inputs
+        assert resolution.type == "pulumi-python:dynamic:Resource", resolution.urn
+        assert inputs["externalSourceId"] == f"{source.name}-id", resolution.urn
+        assert inputs["divisionId"] == f"division-{run.settings.division}", resolution.urn
+        assert inputs["automergeAuthenticated"] is True, resolution.urn
+        # The region's hosts, from the one region setting.
+        assert (inputs["apiUrl"], inputs["loginUrl"]) == (run.settings.region.api_url, run.settings.region.login_url)
+        assert "sentinel-secret" not in json.dumps(inputs), f"{resolution.urn}: no credential in state"
