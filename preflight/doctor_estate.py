@@ -265,6 +265,16 @@ def _wrong(path: str, key: str, known: list[str], what: str) -> str:
     return f"{OIDC_FILE} {path}: '{key}' is not {what}; {hint}"
 
 
+def _key_problems(section: str, given: Any, known: list[str], required: Any, owner: str, what: str) -> list[str]:
+    """Each key the file gives that `owner` does not know (with the closest), each it requires but lacks."""
+    problems = [_wrong(f"{section}.{k}", k, known, what) for k in given if k not in known]
+    return problems + [
+        f"{OIDC_FILE} {section}: {owner} requires '{k}', which the file does not set"
+        for k in required
+        if k not in given
+    ]
+
+
 def _oidc_keys(ctx: Context, title: str) -> Result:
     if "oidc_type" not in ctx.cache:
         return Result("oidc-keys", title, SKIPPED, "needs the integration types (see the OpenID Connect integration)")
@@ -275,17 +285,14 @@ def _oidc_keys(ctx: Context, title: str) -> Result:
     credential = spec["credential"]
     problems, evidence = [], [f"checked against type '{type_id}' ({itype.get('name')})"]
     schema = ctx.api.get(f"/api/v2/integrations/types/{type_id}/configschemas/properties")
-    known = sorted(schema.get("properties") or {})
-    problems += [
-        _wrong(f"properties.{k}", k, known, f"a property of type {type_id}")
-        for k in spec["properties"]
-        if k not in known
-    ]
-    problems += [
-        f"{OIDC_FILE} properties: type {type_id} requires '{k}', which the file does not set"
-        for k in schema.get("required") or []
-        if k not in spec["properties"]
-    ]
+    problems += _key_problems(
+        "properties",
+        spec["properties"],
+        sorted(schema.get("properties") or {}),
+        schema.get("required") or [],
+        f"type {type_id}",
+        f"a property of type {type_id}",
+    )
     # Credential slots are the type's `credentials` map (IntegrationType.md, CredentialSpecification.md).
     slots = ctx.api.get(f"/api/v2/integrations/types/{type_id}").get("credentials") or {}
     slot, type_name = credential["slot"], credential["type"]
@@ -308,17 +315,14 @@ def _oidc_keys(ctx: Context, title: str) -> Result:
     if ctype is None:
         evidence.append("credential.fields not checked: credential.type does not exist on this org")
     else:
-        fields = sorted(ctype.get("properties") or {})
-        problems += [
-            _wrong(f"credential.fields.{f}", f, fields, f"a field of credential type {type_name}")
-            for f in credential["fields"]
-            if f not in fields
-        ]
-        problems += [
-            f"{OIDC_FILE} credential.fields: credential type {type_name} requires '{f}', not set"
-            for f in ctype.get("required") or []
-            if f not in credential["fields"]
-        ]
+        problems += _key_problems(
+            "credential.fields",
+            credential["fields"],
+            sorted(ctype.get("properties") or {}),
+            ctype.get("required") or [],
+            f"credential type {type_name}",
+            f"a field of credential type {type_name}",
+        )
     if not problems:
         evidence.append(
             f"properties {', '.join(spec['properties'])}; slot {slot}; {type_name} fields "
