@@ -13,7 +13,7 @@ from components.stack_file import read_stack_file
 from preflight import stacks
 from preflight.__main__ import main
 from preflight.inprocess import is_secret_value, reveal
-from tests.conftest import ROOT, sentinel
+from tests.conftest import EXAMPLES, sentinel
 
 FORMATS = ("text", "markdown", "json")
 
@@ -24,9 +24,18 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.fixture(autouse=True)
+def example_stacks(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """`staging` and `prod` name the example stacks (known values), unless a test is about the committed ones."""
+    if request.node.get_closest_marker("committed"):
+        return
+    resolve = stacks.resolve
+    monkeypatch.setattr(stacks, "resolve", lambda ref, root=None: resolve(ref, EXAMPLES))
+
+
 def altered_stack(tmp_path: Path, edit: Callable[[dict], None], stack: str = "prod") -> str:
-    """A copy of a committed stack file with its config edited, as Pulumi.<stack>.yaml under tmp_path."""
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    """A copy of an example stack file with its config edited, as Pulumi.<stack>.yaml under tmp_path."""
+    document = yaml.safe_load((EXAMPLES / f"Pulumi.{stack}.yaml").read_text())
     edit(document["config"])
     path = tmp_path / f"Pulumi.{stack}.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
@@ -114,7 +123,7 @@ def test_markdown_is_a_table_with_one_column_per_stack(capsys):
 def test_secrets_never_appear(capsys, monkeypatch, fmt):
     read = distinct_sentinels(monkeypatch)
     # The sentinels do reach the declared inputs, wrapped as secrets; the diff must not show them.
-    staging = stacks.run_program(read(ROOT / "Pulumi.staging.yaml"))
+    staging = stacks.run_program(read(EXAMPLES / "Pulumi.staging.yaml"))
     credentials = [r.inputs["fields"] for r in staging.of_type(":IntegrationCredential")]
     assert all(is_secret_value(f) for f in credentials)
     assert "sentinel-secret-" in json.dumps(reveal(credentials))

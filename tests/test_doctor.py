@@ -24,7 +24,7 @@ from preflight.__main__ import main
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
 from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
 from preflight.genesys_api import GenesysApi, retry_after_seconds
-from tests.conftest import ROOT, stack_config
+from tests.conftest import EXAMPLES, ROOT, example_config
 from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, policies, serve
 
 OIDC_FILE = "components/oidc_integration.yaml"
@@ -58,7 +58,7 @@ class Report:
 
 
 def staging_settings():
-    return load_from_stack_file(stack_config("staging"))
+    return load_from_stack_file(example_config("staging"))
 
 
 def stack_division() -> str:
@@ -84,7 +84,9 @@ def doctor(org: FakeOrg, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
         fake_logins = {code: f"{base}/login/{code}" for code in regions()}
         monkeypatch.setattr(doctor_checks, "region_login_urls", lambda: fake_logins)
 
-        def run(*extra: str, fmt: str = "json", source: tuple[str, ...] = ("--stack", "staging")) -> Report:
+        example = ("--config-file", str(EXAMPLES / "Pulumi.staging.yaml"))
+
+        def run(*extra: str, fmt: str = "json", source: tuple[str, ...] = example) -> Report:
             argv = ["doctor", *source, "--format", fmt, "--timeout", "2", "--api-url", base]
             argv += ["--login-url", f"{base}/login/eu-west-1"]
             argv += ["--discovery-url", f"{base}/idp/.well-known/openid-configuration", *extra]
@@ -600,7 +602,7 @@ def test_missing_credentials_is_a_usage_error(doctor, monkeypatch):
 
 def test_invalid_config_file_names_file_key_and_fix(doctor, tmp_path):
     bad = tmp_path / "Pulumi.broken.yaml"
-    text = (ROOT / "Pulumi.staging.yaml").read_text().replace("region: eu-west-1", "region: eu-west-9")
+    text = (EXAMPLES / "Pulumi.staging.yaml").read_text().replace("region: eu-west-1", "region: eu-west-9")
     bad.write_text(text)
     report = doctor(source=("--config-file", str(bad)))
     assert report.code == 2
@@ -610,7 +612,7 @@ def test_invalid_config_file_names_file_key_and_fix(doctor, tmp_path):
 
 def test_config_file_drives_the_checks(doctor, org, tmp_path):
     other = tmp_path / "Pulumi.qa.yaml"
-    other.write_text((ROOT / "Pulumi.staging.yaml").read_text().replace("namePrefix: stg-", "namePrefix: qa-"))
+    other.write_text((EXAMPLES / "Pulumi.staging.yaml").read_text().replace("namePrefix: stg-", "namePrefix: qa-"))
     report = doctor(source=("--config-file", str(other)))
     assert report.code == 1
     assert report.check("deployment:www")["summary"] == "no web deployment named 'qa-www'"
@@ -631,9 +633,8 @@ def test_credentials_never_travel_over_plain_http_to_another_host(doctor):
 def test_doctor_looks_for_the_names_the_program_declares():
     # The doctor (and this fake org) find objects by name: those names must be the declared ones.
     from preflight.inprocess import run_program
-    from tests.conftest import stack_config
 
-    run = run_program(stack_config("staging"))
+    run = run_program(example_config("staging"))
     settings = run.settings
     actions = {(a.inputs["category"], a.inputs["name"]) for a in run.of_type(":IntegrationAction")}
     assert (naming.crm_integration_name(settings), naming.CRM_LOOKUP_ACTION_NAME) in actions

@@ -7,16 +7,17 @@ import json
 import pytest
 import yaml
 
+from components.stack_file import read_stack_file
 from preflight.__main__ import main
 from preflight.inprocess import run_program
 from preflight.plan import make_plan, print_text, to_json, to_markdown
-from tests.conftest import ROOT, stack_config
+from tests.conftest import EXAMPLES, ROOT, stack_config
 
 CIPHERTEXT = "v1:cGxhY2Vob2xkZXI=:cmVwbGFjZSB3aXRoIHB1bHVtaSBjb25maWcgc2V0IC0tc2VjcmV0"
 
 
 def altered_stack(tmp_path, edit) -> str:
-    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    document = yaml.safe_load((EXAMPLES / "Pulumi.prod.yaml").read_text())
     edit(document["config"])
     path = tmp_path / "Pulumi.candidate.yaml"
     path.write_text(yaml.safe_dump(document))
@@ -27,7 +28,8 @@ def altered_stack(tmp_path, edit) -> str:
 def test_committed_stacks_plan_clean_as_json(capsys, stack):
     assert main(["plan", "--stack", stack, "--format", "json"]) == 0
     plan = json.loads(capsys.readouterr().out)
-    assert plan["stack"] == stack and plan["region"] == "eu-west-1"
+    region = read_stack_file(ROOT / f"Pulumi.{stack}.yaml").config["genesys-messaging:region"]
+    assert plan["stack"] == stack and plan["region"] == region
     assert plan["summary"] == {"resources": len(plan["resources"]), "violations": 0, "mandatory": 0}
     types = {r["type"] for r in plan["resources"]}
     assert {"OauthClient", "WebdeploymentsDeployment", "Flow", "genesyscloud"} <= types

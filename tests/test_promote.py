@@ -13,7 +13,7 @@ import yaml
 
 from preflight import promote, stacks
 from preflight.promotion import ALLOW_LIST_FILE, AllowList, allow_list, evaluate_promotion
-from tests.test_diff import altered_stack, cli, distinct_sentinels
+from tests.test_diff import altered_stack, cli, distinct_sentinels, example_stacks  # noqa: F401 (autouse)
 
 NS = "genesys-messaging"
 
@@ -35,7 +35,14 @@ def reasons(capsys, target: str) -> list[dict]:
     return document["reasons"]
 
 
+@pytest.mark.committed
 def test_committed_stacks_are_promotable(capsys):
+    code, out, err = promote_to(capsys, "prod")
+    assert code == 0, out + err
+    assert out.startswith("promote staging -> prod: promotable")
+
+
+def test_example_stacks_are_promotable_with_their_differences_explained(capsys):
     code, out, err = promote_to(capsys, "prod")
     assert code == 0, out + err
     assert out.startswith("promote staging -> prod: promotable")
@@ -225,6 +232,7 @@ def test_verdict_is_a_plain_value():
     assert dataclasses.asdict(verdict) == {"reasons": [], "allowed": []}
 
 
+@pytest.mark.committed
 def test_committed_stacks_are_promotable_under_the_real_policy_rules(capsys, monkeypatch):
     from preflight.policy_check import evaluate_run
 

@@ -10,7 +10,7 @@ import yaml
 from components.regions import regions
 from components.settings import SettingsError, load_from_stack_file, parse_settings
 from components.stack_file import StackFileError, read_stack_file
-from tests.conftest import ROOT, stack_config
+from tests.conftest import EXAMPLES, ROOT, example_config, stack_config
 
 NS = "genesys-messaging"
 
@@ -21,7 +21,7 @@ def parse(config: dict[str, str], secret_keys: set[str]):
 
 def problems_for(changes: dict[str, object], drop: tuple[str, ...] = (), plain: tuple[str, ...] = ()) -> list:
     """Validate the staging stack with some keys changed (objects given as Python values)."""
-    base = stack_config("staging")
+    base = example_config("staging")
     config = dict(base.config)
     for key, value in changes.items():
         config[f"{NS}:{key}"] = value if isinstance(value, str) else json.dumps(value)
@@ -34,7 +34,7 @@ def problems_for(changes: dict[str, object], drop: tuple[str, ...] = (), plain: 
 
 
 def staging_object(key: str) -> dict:
-    return json.loads(stack_config("staging").config[f"{NS}:{key}"])
+    return json.loads(example_config("staging").config[f"{NS}:{key}"])
 
 
 def one(problems: list, key: str, source: str = "Pulumi.staging.yaml"):
@@ -48,7 +48,7 @@ def test_committed_stacks_are_valid():
     for stack in ("staging", "prod"):
         base = stack_config(stack)
         settings = parse_settings(base.config, set(base.secret_keys), project=NS, stack=stack, source=base.source)
-        assert settings.region.code == "eu-west-1"
+        assert settings.region.code == base.config[f"{NS}:region"]
         assert settings.environment == stack
 
 
@@ -134,7 +134,7 @@ def test_secret_value_never_appears_in_messages():
 
 
 def test_provider_region_contradicting_the_stack_region():
-    base = stack_config("staging")
+    base = example_config("staging")
     config = {**base.config, "genesyscloud:awsRegion": "us-east-1"}
     with pytest.raises(SettingsError) as caught:
         parse(config, set(base.secret_keys))
@@ -144,7 +144,7 @@ def test_provider_region_contradicting_the_stack_region():
 
 
 def test_matching_provider_region_is_accepted():
-    base = stack_config("staging")
+    base = example_config("staging")
     settings = parse({**base.config, "genesyscloud:awsRegion": "EU-WEST-1"}, set(base.secret_keys))
     assert settings.region.code == "eu-west-1"
 
@@ -174,7 +174,7 @@ def test_all_problems_are_collected_not_only_the_first():
 
 
 def test_foreign_namespace_key_is_refused():
-    base = stack_config("staging")
+    base = example_config("staging")
     with pytest.raises(SettingsError) as caught:
         parse({**base.config, "genesys-messagin:region": "eu-west-1"}, set(base.secret_keys))
     assert one(caught.value.problems, "genesys-messagin:region").fix.startswith("remove it")
@@ -223,7 +223,7 @@ def test_program_reads_config_the_way_the_pulumi_cli_hands_it_over(monkeypatch, 
 
     from components.settings import load_from_pulumi
 
-    base = stack_config("prod")
+    base = example_config("prod")
     set_all_config({}, [])
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(base.config))
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(sorted(base.secret_keys)))
@@ -240,7 +240,7 @@ def test_program_reads_config_the_way_the_pulumi_cli_hands_it_over(monkeypatch, 
 
 def test_plain_secret_beside_an_encrypted_one_is_refused(tmp_path):
     # Pulumi marks secrecy per top-level key: an encrypted username must not launder a plain password.
-    document = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
+    document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
     crm = document["config"][f"{NS}:crm"]
     crm["username"], crm["password"] = {"secure": "v1:abc:def"}, "hunter2-plaintext"
     path = tmp_path / "Pulumi.staging.yaml"
@@ -257,7 +257,7 @@ def test_under_pulumi_up_the_stack_file_beside_the_program_catches_a_plain_secre
 
     import components.settings as settings_module
 
-    document = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
+    document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
     crm = document["config"][f"{NS}:crm"]
     crm["username"], crm["password"] = {"secure": "v1:abc:def"}, "hunter2-plaintext"
     (tmp_path / "Pulumi.test.yaml").write_text(yaml.safe_dump(document))

@@ -1,0 +1,95 @@
+"""A fork with its own valid values keeps `make test` green.
+
+The committed stack files are a team's own settings: a team adopting the project replaces the
+example values with theirs (another region, domains, identity provider, CRM, prefix, queue). This
+test does exactly that in a scratch copy of the repository, then runs the test suite there. Tests
+that need known values read tests/fixtures/; tests that read the committed stacks assert properties.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+NESTED = "GENESYS_MESSAGING_FORK_TEST"
+# Hand-picked valid values, none of them the examples': a German team, staging and prod in one org.
+FORK = {
+    "region": "eu-central-1",
+    "domains": {"www": ["www.acme-shop.de", "acme-shop.de"], "support": ["hilfe.acme-shop.de"]},
+    "staging_domains": {"www": ["www.test.acme-shop.de"], "support": ["hilfe.test.acme-shop.de"]},
+    "discovery": "https://id.acme-shop.de/realms/kunden/.well-known/openid-configuration",
+    "crm": "https://api.acme-crm.de/v3",
+    "contact": "https://app.acme-crm.de/kunden/{{externalId.value}}",
+    "queue": "Kundenservice Chat",
+}
+
+
+def _tracked_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True
+    )
+    return [line for line in listed.stdout.splitlines() if line and (ROOT / line).is_file()]
+
+
+def _rewrite_stack(path: Path, stack: str) -> None:
+    """The stack file with the fork's values; secrets stay `secure:` entries, as in any real stack file."""
+    document = yaml.safe_load(path.read_text())
+    config = document["config"]
+    config["genesys-messaging:region"] = FORK["region"]
+    if stack == "staging":
+        config["genesys-messaging:namePrefix"] = "qa-"
+    domains = FORK["staging_domains" if stack == "staging" else "domains"]
+    config["genesys-messaging:sites"] = {
+        key: {"domains": hosts, "languages": ["de", "en-us"], "defaultLanguage": "de"} for key, hosts in domains.items()
+    }
+    idp = config["genesys-messaging:identityProvider"]
+    idp.update(discoveryUri=FORK["discovery"], clientId=f"genesys-{stack}")
+    crm = config["genesys-messaging:crm"]
+    crm.update(
+        baseUrl=FORK["crm"], contactUrlTemplate=FORK["contact"], username=f"genesys-{stack}", ticketPath="/v3/cases"
+    )
+    config["genesys-messaging:routing"] = {"queueName": FORK["queue"]}
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def _rewrite_policy_config(path: Path) -> None:
+    """What the README asks of a team moving region: the policy config follows the stack."""
+    document = json.loads(path.read_text())
+    for values in document.values():
+        values["region"] = FORK["region"]
+    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+@pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="this is the fork's own run")
+def test_a_fork_with_other_valid_values_passes_the_suite(tmp_path: Path):
+    fork = tmp_path / "fork"
+    for name in _tracked_files():
+        target = fork / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    for stack in ("staging", "prod"):
+        _rewrite_stack(fork / f"Pulumi.{stack}.yaml", stack)
+        _rewrite_policy_config(fork / "policy" / f"config.{stack}.json")
+    assert "eu-west-1" not in (fork / "Pulumi.prod.yaml").read_text()
+    env = {**os.environ, NESTED: "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--ignore=tests/test_fork.py"],
+        cwd=fork,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    tail = "\n".join(result.stdout.splitlines()[-25:])
+    assert result.returncode == 0, f"the suite fails for a fork's valid values:\n{tail}\n{result.stderr[-2000:]}"
+    assert re.search(r"\d+ passed", result.stdout), tail
