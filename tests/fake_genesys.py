@@ -82,6 +82,14 @@ class FakeOrg:
     """Deployment id -> its DeploymentIdentityResolutionConfig; GET and PUT .../identityresolution."""
     puts: list[tuple[str, Any]] = field(default_factory=list)
     """Every PUT (path, JSON body) received, in order."""
+    oauth_clients: list[dict[str, Any]] = field(default_factory=list)
+    """OAuth clients besides the deployer's (`client`), as GET /api/v2/oauth/clients lists them (OAuthClient)."""
+    queues: list[dict[str, Any]] = field(default_factory=list)
+    """Routing queues (Queue: id, name, division {id, name}); GET /api/v2/routing/queues."""
+    credentials: list[dict[str, Any]] = field(default_factory=list)
+    """Integration credentials (CredentialInfo: id, name, type {name}); GET /api/v2/integrations/credentials/listing."""
+    external_sources: list[dict[str, Any]] = field(default_factory=list)
+    """External sources (ExternalSource: id, name, active, linkConfiguration); GET /api/v2/externalcontacts/..."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -245,6 +253,20 @@ def _filtered(entities: list[dict[str, Any]], query: dict[str, list[str]]) -> li
     return [e for e in entities if name in e["name"].lower() and (ids is None or e["id"] in ids)]
 
 
+def _cursor_listing(
+    path: str, entities: list[dict[str, Any]], query: dict[str, list[str]], forced: int | None
+) -> dict[str, Any]:
+    """A cursor listing (WebDeploymentsApi.md, IntegrationsApi.md .../credentials/listing): `entities`, and a
+    `nextUri` carrying `after` while more remain. The cursor here is just the next index."""
+    size = forced or len(entities) or 1
+    start = int(query.get("after", query.get("cursor", ["0"]))[0])
+    body: dict[str, Any] = {"entities": entities[start : start + size], "selfUri": path}
+    if start + size < len(entities):
+        body["nextUri"] = f"{path}?after={start + size}"
+        body["cursors"] = {"after": str(start + size)}
+    return body
+
+
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
     return status, {"message": message, "code": code, "status": status}
 
@@ -374,7 +396,26 @@ class _Handler(BaseHTTPRequestHandler):
                 return (200, org.flows[flow_id]) if flow_id in org.flows else not_found
             case ["flows"]:
                 named = [f for f in org.flows.values() if f["name"] in query.get("name", [f["name"]])]
+                types = [t.lower() for t in query.get("type", [])]
+                named = [f for f in named if not types or f["type"].lower() in types]
                 return 200, _listing(named, query, org.page_size)
+            case ["oauth", "clients"]:
+                return 200, _listing([org.client, *org.oauth_clients], query, org.page_size)
+            case ["routing", "queues"]:
+                return 200, _listing(_filtered(org.queues, query), query, org.page_size)
+            case ["webdeployments", "configurations"]:
+                # One entity per configuration: its latest version (WebDeploymentConfigurationVersion).
+                latest: dict[str, dict[str, Any]] = {}
+                for (config_id, version), entity in sorted(org.config_versions.items()):
+                    latest[config_id] = {**entity, "id": config_id, "version": version}
+                return 200, _cursor_listing(path, list(latest.values()), query, org.page_size)
+            case ["integrations", "credentials", "listing"]:
+                return 200, _cursor_listing(path, org.credentials, query, org.page_size)
+            case ["externalcontacts", "externalsources"]:
+                # ExternalContactsApi.md: "Filtering is prefix filtering and not an exact match".
+                prefix = query.get("name", [""])[0]
+                named = [e for e in org.external_sources if e["name"].startswith(prefix)]
+                return 200, _cursor_listing(path, named, query, org.page_size)
             case ["integrations"]:
                 return 200, _listing(org.integrations, query, org.page_size)
             case ["integrations", "types"]:
