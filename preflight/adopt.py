@@ -32,7 +32,7 @@ from rich.text import Text
 from components import provider_binding as binding
 from components.access_data import api_permissions
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
-from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url
+from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url, add_org_arguments
 from preflight.doctor_checks import error_fix
 from preflight.doctor_estate import FLOW_TYPE
 from preflight.genesys_api import MAX_PAGES, ApiError, GenesysApi
@@ -131,10 +131,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", type=Path, default=Path("adopt.json"), metavar="FILE", help="import file (default adopt.json)"
     )
-    parser.add_argument("--api-url", help="API base URL instead of the region's (a gateway, or a test server)")
-    parser.add_argument("--login-url", help="login (OAuth) base URL instead of the region's")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_org_arguments(parser)
 
 
 def _fail(message: str) -> int:

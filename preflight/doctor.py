@@ -45,13 +45,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="if the token exchange fails, try the credentials at every other region's login host to say where "
         "the client lives (sends them to those hosts; off by default)",
     )
-    parser.add_argument("--api-url", help="API base URL instead of the region's (a gateway, or a test server)")
-    parser.add_argument("--login-url", help="login (OAuth) base URL instead of the region's")
     parser.add_argument(
         "--discovery-url",
         help="fetch the IdP discovery document from here instead of identityProvider.discoveryUri (the issuer is "
         "still compared with discoveryUri); for a mirror or a test server",
     )
+    add_org_arguments(parser)
+
+
+def add_org_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where and how to reach the org: the options every live command (doctor, adopt) shares."""
+    parser.add_argument("--api-url", help="API base URL instead of the region's (a gateway, or a test server)")
+    parser.add_argument("--login-url", help="login (OAuth) base URL instead of the region's")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
