@@ -31,6 +31,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FILE = PROJECT_ROOT / "Pulumi.yaml"
 SCHEMA_FILE = Path(__file__).with_name("settings.schema.json")
 # Config namespaces a stack file may hold besides ours.
+ENVIRONMENTS = ("staging", "prod")
 PROVIDER_NAMESPACE = "genesyscloud"
 ENGINE_NAMESPACE = "pulumi"
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -125,6 +126,8 @@ class Settings:
     environment: str
     division: str
     name_prefix: str
+    org: str
+    """Label of the Genesys org; stacks with the same label (and region) share it."""
     token_validity_seconds: int
     oidc_integration_type: str
     sites: tuple[Site, ...]
@@ -232,6 +235,18 @@ def parse_settings(
             values[key] = declaration["default"]
     problems += _schema_problems(values, source)
     problems += _semantic_problems(values, config, source)
+    environment = values.get("environment")
+    # A stack named after an environment must be that environment: `prod` saying `staging` turns
+    # protection and the strict rules off for the customer-facing estate.
+    if stack in ENVIRONMENTS and isinstance(environment, str) and environment != stack:
+        problems.append(
+            Problem(
+                source,
+                f"{NAMESPACE}:environment",
+                f"is {environment!r} in the stack named {stack!r}",
+                f"pulumi config set {NAMESPACE}:environment {stack} --stack {stack}",
+            )
+        )
     if problems:
         raise SettingsError(problems)
     return _freeze(values, project=project, stack=stack, source=source)
@@ -400,6 +415,7 @@ def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) ->
         environment=values["environment"],
         division=values["division"],
         name_prefix=values["namePrefix"],
+        org=values["org"],
         token_validity_seconds=values["tokenValiditySeconds"],
         oidc_integration_type=values["oidcIntegrationType"],
         sites=tuple(

@@ -73,8 +73,8 @@ class Normalised:
     options: dict[str, Any]
 
 
-def normalise(run: Run) -> dict[Key, Normalised]:
-    prefix = run.settings.name_prefix
+def normalise(run: Run, strip_prefix: bool = True) -> dict[Key, Normalised]:
+    prefix = run.settings.name_prefix if strip_prefix else ""
     out = {}
     for resource in run.resources:
         out[(resource.type, resource.name)] = Normalised(
@@ -103,6 +103,9 @@ def flatten(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
+RENAME_PATHS = ("name", "config.name", "category")
+
+
 @dataclass(frozen=True)
 class Change:
     """One value that differs: `before` (first stack) and `after` (second), ABSENT where missing."""
@@ -110,6 +113,11 @@ class Change:
     path: str
     before: Any
     after: Any
+
+    @property
+    def is_rename(self) -> bool:
+        """A changed Genesys object name: `up` renames the object (a flow is even re-created)."""
+        return self.path in RENAME_PATHS and self.before is not ABSENT and self.after is not ABSENT
 
     @property
     def kind(self) -> str:
@@ -151,9 +159,13 @@ def short_type(token: str) -> str:
     return token.rsplit(":", 1)[-1]
 
 
-def diff_plans(first: Run, second: Run) -> list[ResourceDiff]:
-    """Every resource that differs, in the first stack's declaration order, then the second's additions."""
-    left, right = normalise(first), normalise(second)
+def diff_plans(first: Run, second: Run, strip_prefix: bool = True) -> list[ResourceDiff]:
+    """Every resource that differs, in the first stack's declaration order, then the second's additions.
+
+    Two stacks are compared without their prefixes; two versions of one stack with them, so a prefix
+    change shows as what it is, a rename of every object.
+    """
+    left, right = normalise(first, strip_prefix), normalise(second, strip_prefix)
     out = []
     for key in list(left) + [k for k in right if k not in left]:
         a, b = left.get(key), right.get(key)

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(plans, int):
         return plans
     first, second = plans
-    diffs = diff_plans(first.run, second.run)
+    diffs = diff_plans(first.run, second.run, strip_prefix=not _same_stack(first, second))
     print({"text": to_text, "markdown": to_markdown, "json": to_json}[args.format](first, second, diffs))
     return 0
 
@@ -40,11 +40,22 @@ def _counts(diffs: list[ResourceDiff]) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.items())
 
 
+def _same_stack(first: Plan, second: Plan) -> bool:
+    """Two versions of one stack (the file and a candidate), rather than two stacks."""
+    return first.label == second.label
+
+
 def _prefixes(first: Plan, second: Plan) -> str:
+    if _same_stack(first, second):
+        return "two versions of one stack: names compared as they are, renames marked; secrets shown as [secret]"
     return (
         f"names compared without each stack's namePrefix ({first.label} {first.run.settings.name_prefix!r}, "
         f"{second.label} {second.run.settings.name_prefix!r}); secrets shown as [secret]"
     )
+
+
+def _path(change: Change) -> str:
+    return f"{change.path} (rename)" if change.is_rename else change.path
 
 
 def _rows(diff: ResourceDiff) -> list[tuple[str, Change]]:
@@ -58,7 +69,7 @@ def to_text(first: Plan, second: Plan, diffs: list[ResourceDiff]) -> str:
         lines.append(f"{_MARK[diff.status]} {diff.short_type} {diff.name}  ({diff.type})")
         for label, change in _rows(diff):
             if diff.status == "changed":
-                lines.append(f"    {label}{change.path}: {show(change.before)} -> {show(change.after)}")
+                lines.append(f"    {label}{_path(change)}: {show(change.before)} -> {show(change.after)}")
             else:
                 value = change.after if diff.status == "added" else change.before
                 lines.append(f"    {label}{change.path}: {show(value)}")
@@ -89,13 +100,14 @@ def to_markdown(first: Plan, second: Plan, diffs: list[ResourceDiff]) -> str:
             after = "" if change.after is ABSENT else show(change.after)
             lines.append(
                 f"| {_MARK[diff.status]} | {_cell(diff.name)} | {_cell(diff.short_type)} "
-                f"| {label}{_cell(change.path)} | {_cell(before)} | {_cell(after)} |"
+                f"| {label}{_cell(_path(change))} | {_cell(before)} | {_cell(after)} |"
             )
     return "\n".join(lines)
 
 
 def _change_json(change: Change) -> dict[str, Any]:
-    return {"path": change.path, "kind": change.kind, "before": as_json(change.before), "after": as_json(change.after)}
+    kind = "renamed" if change.is_rename else change.kind
+    return {"path": change.path, "kind": kind, "before": as_json(change.before), "after": as_json(change.after)}
 
 
 def to_json(first: Plan, second: Plan, diffs: list[ResourceDiff]) -> str:

@@ -18,7 +18,8 @@ from preflight import EXIT_OK, EXIT_PROBLEM
 from preflight.compare import normalise_value, short_type
 from preflight.inprocess import Declared, Run
 from preflight.policy_check import evaluate_run
-from preflight.stacks import load_for_command
+from preflight.shared_org import sibling_problems
+from preflight.stacks import load_for_command, resolve
 
 KEY_INPUTS_FILE = Path(__file__).with_name("key_inputs.json")
 
@@ -173,6 +174,9 @@ def print_text(plan: PlanReport) -> None:
 # --- command line ----------------------------------------------------------------------------------
 
 
+FIX = "give each stack of one org its own namePrefix, or label different orgs with genesys-messaging:org"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml in the project root")
@@ -185,7 +189,14 @@ def run(args: argparse.Namespace) -> int:
     outcome = load_for_command([str(args.config_file.resolve()) if args.config_file else args.stack])
     if isinstance(outcome, int):
         return outcome
-    plan = make_plan(outcome[0].run)
+    run = outcome[0].run
+    plan = make_plan(run)
+    # Stacks beside this one that deploy to the same org must not take its names.
+    stack_file = args.config_file.resolve() if args.config_file else resolve(args.stack)
+    plan.violations.extend(
+        {"rule": "shared-org", "level": "mandatory", "resource": run.settings.stack, "message": problem, "fix": FIX}
+        for problem in sibling_problems(stack_file, run.settings)
+    )
     if args.format == "json":
         print(to_json(plan))
     elif args.format == "markdown":

@@ -23,6 +23,7 @@ from components.flow_template import FlowError, render
 from components.settings import NAMESPACE, PROJECT_ROOT
 from preflight.compare import ABSENT, Change, diff_plans, diff_values, normalise_value, short_type, show
 from preflight.inprocess import Declared, Run
+from preflight.shared_org import name_collisions, prefix_problems
 from preflight.stacks import Plan
 
 ALLOW_LIST_FILE = Path(__file__).with_name("promotion.yaml")
@@ -230,4 +231,22 @@ def evaluate_promotion(
     check_resources(source, target, allowed, verdict)
     check_flows(source, target, verdict)
     check_policy(source, target, policy_results, verdict)
+    check_shared_org(source, target, verdict)
     return verdict
+
+
+def check_shared_org(source: Plan, target: Plan, verdict: Verdict) -> None:
+    """Two stacks of one org must not name any object alike (preflight/shared_org.py)."""
+    if source.label == target.label:
+        return  # one stack against a candidate version of itself: its names are its own
+    first, second = source.run.settings, target.run.settings
+    problems = prefix_problems(first, second, f"stack {source.label}")
+    problems += prefix_problems(second, first, f"stack {target.label}")
+    for problem in dict.fromkeys(problems):
+        verdict.reasons.append(Reason("shared org", f"{NAMESPACE}:namePrefix", problem))
+    for kind, name in name_collisions(source.run, target.run):
+        verdict.reasons.append(
+            Reason(
+                "shared org", f"{kind} {name!r}", f"both {source.label} and {target.label} would manage it in one org"
+            )
+        )
