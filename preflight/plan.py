@@ -153,7 +153,8 @@ def print_text(plan: PlanReport) -> None:
     from rich.table import Table
 
     # markup off: values such as [secret] must print as they are, not as rich tags.
-    console = Console(soft_wrap=False, width=max(Console().width, 140), markup=False)
+    # The terminal's width (COLUMNS when set; rich falls back to 80 without a terminal).
+    console = Console(soft_wrap=False, markup=False)
     console.print(summary_line(plan).replace("`", ""))
     resources = Table(title="Resources", show_lines=False)
     for column in ("component", "type", "name", "protect", "key inputs"):

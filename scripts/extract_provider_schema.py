@@ -1,9 +1,11 @@
 """Regenerate components/provider_schema.json from the provider facts file.
 
 The binding validates every declared property against this file, so it must match the provider
-version pinned in components/provider_binding.py. Run after bumping that pin:
+version pinned in components/provider_binding.py. Run after bumping that pin, with the provider facts
+(attribute lists of the provider release, e.g. the team's shared reference file):
 
-    python scripts/extract_provider_schema.py ../shared/reference/genesyscloud-provider-facts.json
+    python scripts/extract_provider_schema.py --facts <path>/genesyscloud-provider-facts.json
+    python scripts/extract_provider_schema.py --facts <path> --check   # exit 1 if the file would change
 
 Only the resources this project declares are kept, and of each attribute only what the binding
 needs: the Pulumi property name, whether it is required, its shape and whether it is sensitive.
@@ -11,6 +13,7 @@ needs: the Pulumi property name, whether it is required, its shape and whether i
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -59,8 +62,7 @@ def compact(attributes: dict) -> dict:
     return out
 
 
-def main(facts_path: str) -> None:
-    facts = json.loads(Path(facts_path).read_text())
+def build(facts: dict) -> dict:
     resources = {}
     for tf_type in USED_RESOURCES:
         resource = facts["resources"][tf_type]
@@ -68,7 +70,7 @@ def main(facts_path: str) -> None:
             "token": resource["pulumi"]["type_token"],
             "attributes": compact(resource["attributes"]),
         }
-    schema = {
+    return {
         "_source": {
             "repo": facts["source"]["repo"],
             "commit": facts["source"]["commit"],
@@ -78,9 +80,31 @@ def main(facts_path: str) -> None:
         },
         "resources": resources,
     }
-    OUT.write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {OUT} ({len(resources)} resources)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--facts", type=Path, required=True, help="the provider facts JSON (attribute lists)")
+    parser.add_argument("--output", type=Path, default=OUT, help=f"default {OUT.relative_to(OUT.parents[1])}")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the output would change; write nothing")
+    args = parser.parse_args(argv)
+    try:
+        facts = json.loads(args.facts.read_text())
+        text = json.dumps(build(facts), indent=1, sort_keys=True) + "\n"
+    except OSError as error:
+        print(f"extract_provider_schema: cannot read {args.facts}: {error.strerror}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError) as error:
+        print(f"extract_provider_schema: {args.facts} is not a provider facts file ({error})", file=sys.stderr)
+        return 2
+    if args.check:
+        same = args.output.exists() and args.output.read_text() == text
+        print(f"{args.output} is {'up to date' if same else 'out of date'}")
+        return 0 if same else 1
+    args.output.write_text(text)
+    print(f"wrote {args.output} ({len(USED_RESOURCES)} resources)")
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/reference/genesyscloud-provider-facts.json")
+    sys.exit(main())

@@ -118,3 +118,17 @@ def test_program_names_every_resource_whose_name_is_optional(run):
     assert flow.inputs.get("name") == flow.inputs["substitutions"]["flow_name"], (
         f"{flow.urn}: name must be given and equal the YAML's flow_name, or state and Genesys disagree"
     )
+
+
+def test_schema_script_runs_from_the_repository(tmp_path):
+    import subprocess
+    import sys
+
+    script = [sys.executable, "scripts/extract_provider_schema.py"]
+    root = Path(binding.__file__).resolve().parent.parent
+    helped = subprocess.run([*script, "--help"], cwd=root, capture_output=True, text=True)
+    assert helped.returncode == 0 and "--facts" in helped.stdout, helped.stderr
+    missing = subprocess.run(
+        [*script, "--facts", str(tmp_path / "none.json")], cwd=root, capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr

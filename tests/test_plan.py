@@ -55,10 +55,19 @@ def test_json_violations_carry_rule_resource_message_and_fix(capsys, tmp_path):
     assert violations and {"rule", "level", "resource", "message", "fix"} <= set(violations[0])
 
 
-def test_text_format_lists_resources(capsys):
-    assert main(["plan", "--stack", "prod"]) == 0
+def test_text_format_lists_resources(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["plan", "--config-file", str(EXAMPLES / "Pulumi.prod.yaml")]) == 0
     out = capsys.readouterr().out
     assert "site-www-deployment" in out and "no policy violations" in out
+
+
+@pytest.mark.parametrize("columns", [80, 123])
+def test_text_format_uses_the_terminal_width(capsys, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["plan", "--config-file", str(EXAMPLES / "Pulumi.prod.yaml")]) == 0
+    widths = {len(line) for line in capsys.readouterr().out.splitlines() if line.startswith(("┏", "└"))}
+    assert widths == {columns}, widths
 
 
 def test_invalid_settings_exit_1_with_every_problem(capsys, tmp_path):
