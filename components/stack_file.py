@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 OPAQUE_SECRET = "[secret]"
+PLACEHOLDER_CIPHERTEXT = "v1:cGxhY2Vob2xkZXI="
+"""How the committed example secrets begin (the salt is base64 of "placeholder"): not a real secret."""
 
 
 class StackFileError(Exception):
@@ -32,15 +34,18 @@ class StackConfig:
     secret_keys: frozenset[str]
     encrypted: frozenset[str] = frozenset()
     """Dotted paths of the `secure:` values, e.g. `genesys-messaging:crm.password`."""
+    placeholders: frozenset[str] = frozenset()
+    """Dotted paths of `secure:` values that are still the committed placeholder, not a real secret."""
 
 
 def _is_secure(node: Any) -> bool:
     return isinstance(node, dict) and set(node) == {"secure"}
 
 
-def _resolve(node: Any, path: str, reveal: Callable[[str], str], found: list[str]) -> Any:
+def _resolve(node: Any, path: str, reveal: Callable[[str], str], found: list[tuple[str, bool]]) -> Any:
+    """The node with each `secure:` entry revealed; `found` collects (path, is the placeholder)."""
     if _is_secure(node):
-        found.append(path)
+        found.append((path, str(node["secure"]).startswith(PLACEHOLDER_CIPHERTEXT + ":")))
         return reveal(path)
     if isinstance(node, dict):
         return {k: _resolve(v, f"{path}.{k}", reveal, found) for k, v in node.items()}
@@ -68,15 +73,19 @@ def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPA
         raise StackFileError(f"{name}: expected a mapping with a 'config:' mapping at the top")
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
-    encrypted: list[str] = []
+    found: list[tuple[str, bool]] = []
     for key, value in (document.get("config") or {}).items():
-        found: list[str] = []
+        before = len(found)
         resolved = _resolve(value, key, reveal, found)
-        if found:
+        if len(found) > before:
             secret_keys.add(key)
-            encrypted += found
         # Pulumi hands strings through as they are and every other value JSON-encoded.
         config[key] = resolved if isinstance(resolved, str) else json.dumps(resolved)
     return StackConfig(
-        stack=stack, source=name, config=config, secret_keys=frozenset(secret_keys), encrypted=frozenset(encrypted)
+        stack=stack,
+        source=name,
+        config=config,
+        secret_keys=frozenset(secret_keys),
+        encrypted=frozenset(path for path, _ in found),
+        placeholders=frozenset(path for path, placeholder in found if placeholder),
     )

@@ -68,7 +68,11 @@ def _fail(message: str) -> int:
 
 def _load_settings(args: argparse.Namespace) -> Settings:
     """The stack's settings only: the doctor looks at the org, it does not run the program."""
-    return load_from_stack_file(read_stack_file(args.config_file or resolve(args.stack)))
+    stack = read_stack_file(args.config_file or resolve(args.stack))
+    if stack.placeholders:
+        fixes = "; ".join(f"pulumi config set --secret --path '{p}' <value>" for p in sorted(stack.placeholders))
+        raise ValueError(f"{stack.source}: still the committed placeholder secrets, not real ones; fix: {fixes}")
+    return load_from_stack_file(stack)
 
 
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")

@@ -183,6 +183,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml in the project root")
     source.add_argument("--config-file", type=Path, help="any stack file, e.g. a candidate config")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument(
+        "--require-real-secrets",
+        action="store_true",
+        help="fail (not just warn) on a secret that is still the committed placeholder (the deploy workflow)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -190,8 +195,20 @@ def run(args: argparse.Namespace) -> int:
     outcome = load_for_command([str(args.config_file.resolve()) if args.config_file else args.stack])
     if isinstance(outcome, int):
         return outcome
-    run = outcome[0].run
+    planned = outcome[0]
+    run = planned.run
     plan = make_plan(run)
+    level = "mandatory" if args.require_real_secrets else "advisory"
+    plan.violations.extend(
+        {
+            "rule": "placeholder-secret",
+            "level": level,
+            "resource": run.settings.stack,
+            "message": f"{path} is the committed placeholder, not a real secret",
+            "fix": f"pulumi config set --secret --path '{path}' <value> --stack {run.settings.stack}",
+        }
+        for path in sorted(planned.stack.placeholders)
+    )
     # Stacks beside this one that deploy to the same org must not take its names.
     stack_file = args.config_file.resolve() if args.config_file else resolve(args.stack)
     plan.violations.extend(

@@ -610,6 +610,17 @@ def test_invalid_config_file_names_file_key_and_fix(doctor, tmp_path):
     assert "Traceback" not in report.err
 
 
+def test_placeholder_secrets_are_refused_before_any_call(doctor, org, tmp_path):
+    stack = tmp_path / "Pulumi.staging.yaml"
+    example = (EXAMPLES / "Pulumi.staging.yaml").read_text()
+    stack.write_text(example.replace("secure: v1:ZXhhbXBsZQ==:", "secure: v1:cGxhY2Vob2xkZXI=:"))
+    report = doctor(source=("--config-file", str(stack)))
+    assert report.code == 2
+    assert "still the committed placeholder secrets" in report.err
+    assert "pulumi config set --secret --path 'genesys-messaging:crm.password' <value>" in report.err
+    assert not org.hits, "nothing is sent to the org"
+
+
 def test_config_file_drives_the_checks(doctor, org, tmp_path):
     other = tmp_path / "Pulumi.qa.yaml"
     other.write_text((EXAMPLES / "Pulumi.staging.yaml").read_text().replace("namePrefix: stg-", "namePrefix: qa-"))

@@ -13,6 +13,7 @@ from preflight.inprocess import run_program
 from preflight.plan import make_plan, print_text, to_json, to_markdown
 from tests.conftest import EXAMPLES, ROOT, stack_config
 
+NS = "genesys-messaging"
 CIPHERTEXT = "v1:cGxhY2Vob2xkZXI=:cmVwbGFjZSB3aXRoIHB1bHVtaSBjb25maWcgc2V0IC0tc2VjcmV0"
 
 
@@ -30,7 +31,10 @@ def test_committed_stacks_plan_clean_as_json(capsys, stack):
     plan = json.loads(capsys.readouterr().out)
     region = read_stack_file(ROOT / f"Pulumi.{stack}.yaml").config["genesys-messaging:region"]
     assert plan["stack"] == stack and plan["region"] == region
-    assert plan["summary"] == {"resources": len(plan["resources"]), "violations": 0, "mandatory": 0}
+    # Clean: no mandatory violation; the only warnings allowed are secrets still the committed placeholder.
+    placeholders = read_stack_file(ROOT / f"Pulumi.{stack}.yaml").placeholders
+    assert plan["summary"] == {"resources": len(plan["resources"]), "violations": len(placeholders), "mandatory": 0}
+    assert {v["rule"] for v in plan["violations"]} <= {"placeholder-secret"}
     types = {r["type"] for r in plan["resources"]}
     assert {"OauthClient", "WebdeploymentsDeployment", "Flow", "genesyscloud"} <= types
 
@@ -108,3 +112,20 @@ def test_no_secret_in_any_format(capsys):
         assert "[secret]" in out, "secret inputs are shown as [secret]"
     assert main(["plan", "--stack", "prod", "--format", "json"]) == 0
     assert CIPHERTEXT not in capsys.readouterr().out
+
+
+def test_placeholder_secrets_are_named_with_the_command_to_set_them(capsys, tmp_path):
+    path = altered_stack(tmp_path, lambda c: c[f"{NS}:crm"].update({"password": {"secure": CIPHERTEXT}}))
+    assert main(["plan", "--config-file", path, "--format", "json"]) == 0  # a warning in an offline plan
+    (found,) = [v for v in json.loads(capsys.readouterr().out)["violations"] if v["rule"] == "placeholder-secret"]
+    assert found["level"] == "advisory"
+    assert found["message"] == f"{NS}:crm.password is the committed placeholder, not a real secret"
+    assert found["fix"].startswith(f"pulumi config set --secret --path '{NS}:crm.password' <value>")
+    # The deploy workflow asks for real secrets: then it is a failure.
+    assert main(["plan", "--config-file", path, "--require-real-secrets"]) == 1
+
+
+def test_real_ciphertexts_are_not_placeholders(capsys):
+    assert main(["plan", "--config-file", str(EXAMPLES / "Pulumi.prod.yaml"), "--format", "json"]) == 0
+    rules = {v["rule"] for v in json.loads(capsys.readouterr().out)["violations"]}
+    assert "placeholder-secret" not in rules

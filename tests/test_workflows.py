@@ -346,3 +346,11 @@ def test_every_policy_pack_run_gets_its_stack_config():
         for line in path.read_text().splitlines():
             if "--policy-pack policy" in line and line.strip().startswith("pulumi "):
                 assert "--policy-pack-config" in line, f"{path.name}: {line.strip()}"
+
+
+def test_deploy_refuses_placeholder_secrets_before_each_pulumi_up() -> None:
+    deploy = load(WORKFLOWS / "deploy.yml")
+    for job_id in ("staging", "prod"):
+        job = deploy["jobs"][job_id]
+        guard = index_of(job, f"preflight plan --stack {job_id} --require-real-secrets")
+        assert guard < index_of(job, "pulumi up"), f"deploy.yml:{job_id} runs pulumi up before the placeholder check"
