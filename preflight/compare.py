@@ -128,7 +128,7 @@ class Change:
 
 def diff_values(before: Any, after: Any) -> list[Change]:
     left, right = dict(flatten(before)), dict(flatten(after))
-    paths = list(left) + [p for p in right if p not in left]
+    paths = sorted(set(left) | set(right))
     return [
         Change(path, left.get(path, ABSENT), right.get(path, ABSENT))
         for path in paths
@@ -160,14 +160,15 @@ def short_type(token: str) -> str:
 
 
 def diff_plans(first: Run, second: Run, strip_prefix: bool = True) -> list[ResourceDiff]:
-    """Every resource that differs, in the first stack's declaration order, then the second's additions.
+    """Every resource that differs, by type token and logical name.
 
     Two stacks are compared without their prefixes; two versions of one stack with them, so a prefix
     change shows as what it is, a rename of every object.
     """
     left, right = normalise(first, strip_prefix), normalise(second, strip_prefix)
     out = []
-    for key in list(left) + [k for k in right if k not in left]:
+    # Sorted: the engine records registrations in the order they complete, which varies run to run.
+    for key in sorted(set(left) | set(right)):
         a, b = left.get(key), right.get(key)
         if a is None:
             out.append(ResourceDiff("added", *key, diff_values({}, b.inputs), diff_values({}, b.options)))

@@ -42,6 +42,13 @@ class PlannedResource:
     component: str
     key_inputs: dict[str, Any]
     protect: bool
+    urn: str
+    type_token: str
+    parent: str
+    provider: str
+    """The provider's URN (the engine's reference without its `::<id>`), '' for none."""
+    inputs: dict[str, Any]
+    """Every input as the engine would receive it: secrets as [secret], offline ids labelled."""
 
 
 @dataclass(frozen=True)
@@ -70,16 +77,48 @@ def policy_violations(run: Run) -> list[dict[str, str]]:
 
 def make_plan(run: Run) -> PlanReport:
     resources = []
+    labels = offline_ids(run)
     for r in run.resources:
+        inputs = labelled(normalise_value({k: r.inputs[k] for k in sorted(r.inputs) if k != "__provider"}, ""), labels)
+        if "__provider" in r.inputs:
+            inputs["__provider"] = "(the dynamic provider's serialized code)"
         wanted = key_inputs().get(short_type(r.type), [])
-        shown = {key: normalise_value(r.inputs[key], "") for key in wanted if r.inputs.get(key) is not None}
-        resources.append(PlannedResource(short_type(r.type), r.name, component_of(r), shown, r.protect))
+        shown = {key: inputs[key] for key in wanted if inputs.get(key) is not None}
+        provider = r.provider.rsplit("::", 1)[0] if r.provider else ""
+        resources.append(
+            PlannedResource(
+                short_type(r.type), r.name, component_of(r), shown, r.protect, r.urn, r.type, r.parent, provider, inputs
+            )
+        )
     # Stack-level components first, then each component's children, in a stable order for review.
     resources.sort(key=lambda r: (r.component, r.name))
     settings = run.settings
     return PlanReport(
         settings.stack, settings.source, settings.region.code, settings.environment, resources, policy_violations(run)
     )
+
+
+def offline_ids(run: Run) -> dict[str, str]:
+    """The stand-ins the offline run uses for ids Genesys assigns, each with what it stands for."""
+    labels = {f"{r.name}-id": f"<id of {r.name}, known after create>" for r in run.resources}
+    labels[f"division-{run.settings.division}"] = f"<id of division '{run.settings.division}', looked up at deploy>"
+    for r in run.resources:
+        for grant in r.inputs.get("roles") or [] if isinstance(r.inputs.get("roles"), list) else []:
+            role = grant.get("roleId") if isinstance(grant, dict) else None
+            if isinstance(role, str) and role.startswith("role-"):
+                labels[role] = f"<id of role '{role.removeprefix('role-')}', looked up at deploy>"
+    return labels
+
+
+def labelled(value: Any, labels: dict[str, str]) -> Any:
+    """The value with every offline stand-in id replaced by its label."""
+    if isinstance(value, str):
+        return labels.get(value, value)
+    if isinstance(value, dict):
+        return {k: labelled(v, labels) for k, v in value.items()}
+    if isinstance(value, list):
+        return [labelled(v, labels) for v in value]
+    return value
 
 
 # --- formats ---------------------------------------------------------------------------------------
