@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -370,6 +371,8 @@ def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source
                     f"add {default!r} to sites.{site_key}.languages or pick one of them",
                 )
             )
+    problems += _duplicate_domain_problems(sites, source)
+    problems += _substituted_value_problems(values, source)
     for path in secret_paths():
         node: Any = values
         for part in path.split("."):
@@ -403,6 +406,93 @@ def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source
             )
         )
     return problems
+
+
+def _duplicate_domain_problems(sites: dict[str, Any], source: str) -> list[Problem]:
+    """One domain, one site: the same host under two deployments leaves which one it loads to chance."""
+    problems, owner = [], {}
+    for site_key, site in sites.items():
+        domains = site.get("domains") if isinstance(site, dict) and isinstance(site.get("domains"), list) else []
+        for i, domain in enumerate(domains):
+            if not isinstance(domain, str):
+                continue
+            if domain in owner and owner[domain] != site_key:
+                problems.append(
+                    Problem(
+                        source,
+                        _key_name(["sites", site_key, "domains", i]),
+                        f"{domain!r} is also a domain of site {owner[domain]!r}: two deployments would accept it",
+                        f"keep {domain!r} under one site",
+                    )
+                )
+            owner.setdefault(domain, site_key)
+    return problems
+
+
+# Values the program substitutes into the Architect YAML (inside "...") and into data-action URL templates
+# (Velocity): a quote, backslash, brace, `$`, `#` or control character there would change the flow's or the
+# request's meaning (a `${input.x}` host would send the CRM credential where a caller says).
+_UNSAFE_IN_TEMPLATES = re.compile(r'["\\{}$#\x00-\x1f\x7f]')
+_SUBSTITUTED_NAMES = {"division": "Home", "routing.queueName": "Web Messaging Support"}
+_URL_SETTINGS = ("identityProvider.discoveryUri", "crm.baseUrl", "crm.contactUrlTemplate")
+_CONTACT_PLACEHOLDER = "{{externalId.value}}"
+
+
+def _setting(values: dict[str, Any], dotted: str) -> Any:
+    node: Any = values
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _substituted_value_problems(values: dict[str, Any], source: str) -> list[Problem]:
+    problems = []
+    for dotted, example in _SUBSTITUTED_NAMES.items():
+        value = _setting(values, dotted)
+        if not isinstance(value, str):
+            continue
+        if value.strip() == "*":
+            message = "is '*', which Genesys reads as all divisions, not a division's name"
+        elif _UNSAFE_IN_TEMPLATES.search(value):
+            message = f"{value!r} has a character that would change the flow it is substituted into"
+        else:
+            continue
+        fix = f"use a plain name without \" \\ {{ }} $ # or control characters, e.g. {example}"
+        problems.append(Problem(source, f"{NAMESPACE}:{dotted}", message, fix))
+    for dotted in _URL_SETTINGS:
+        value = _setting(values, dotted)
+        if isinstance(value, str):
+            problems += _url_problems(dotted, value, source)
+    return problems
+
+
+def _url_problems(dotted: str, url: str, source: str) -> list[Problem]:
+    """A URL setting: no credentials in it, a real host name, and nothing Velocity or YAML would read."""
+    key = f"{NAMESPACE}:{dotted}"
+    parts = urllib.parse.urlsplit(url.replace(_CONTACT_PLACEHOLDER, "x"))
+    if parts.username is not None or parts.password is not None:
+        return [
+            Problem(
+                source,
+                key,
+                "has a user name or password in the URL, where every plan and log would show it",
+                f"remove it from the URL; set {NAMESPACE}:crm.username, and the password with "
+                f"pulumi config set --secret --path '{NAMESPACE}:crm.password' <value>",
+            )
+        ]
+    host = parts.hostname or ""
+    if not _DOMAIN.match(host) or (parts.port is not None and parts.port != 443):
+        return [Problem(source, key, f"host {parts.netloc!r} is not a plain https host name", "use https://<host>/...")]
+    if _UNSAFE_IN_TEMPLATES.search(url.replace(_CONTACT_PLACEHOLDER, "x")):
+        return [
+            Problem(
+                source,
+                key,
+                "has a character ($ { } # \" \\ or a control character) that the data action's template would read",
+                "percent-encode it, or remove it",
+            )
+        ]
+    return []
 
 
 def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) -> Settings:

@@ -54,16 +54,72 @@ def _resolve(node: Any, path: str, reveal: Callable[[str], str], found: list[tup
     return node
 
 
+MAX_BYTES = 256 * 1024
+"""A stack file holds a few dozen settings; anything near this is a mistake or an attack."""
+MAX_NODES = 10_000
+"""Values after aliases are expanded: a 1.6 KB alias bomb expands to billions."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping, as the Pulumi CLI does (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise StackFileError(
+                    f"line {line}: key {key!r} is given twice (first at line {seen[key]}); fix: keep one of them"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _count_nodes(node: yaml.Node, budget: list[int]) -> None:
+    """Walk the composed document as it expands (an alias counts every time), within the budget."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise StackFileError(f"expands to more than {MAX_NODES} values (YAML aliases); fix: write the values out")
+    children = node.value if isinstance(node, yaml.SequenceNode) else ()
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    for child in children:
+        _count_nodes(child, budget)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, at most MAX_BYTES, UTF-8; every failure a StackFileError naming the file."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise StackFileError(f"{path}: cannot read the stack file ({error.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise StackFileError(
+            f"{path.name}: larger than {MAX_BYTES // 1024} KiB, which no stack file needs; fix: check the path"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise StackFileError(
+            f"{path.name}: line {line}: byte 0x{data[error.start]:02x} is not UTF-8; fix: save the file as UTF-8"
+        ) from None
+
+
 def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPAQUE_SECRET) -> StackConfig:
     """Read a stack file; `reveal(path)` supplies the value of each `secure:` entry."""
     name = path.name
     stack = name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+    text = _read_text(path)
     try:
-        text = path.read_text()
-    except OSError as error:
-        raise StackFileError(f"{path}: cannot read the stack file ({error.strerror})") from None
-    try:
-        document = yaml.safe_load(text) or {}
+        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        if node is not None:
+            _count_nodes(node, [MAX_NODES])
+        document = yaml.load(text, Loader=_UniqueKeyLoader) or {}
+    except StackFileError as error:
+        raise StackFileError(f"{name}: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

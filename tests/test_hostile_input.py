@@ -1,0 +1,178 @@
+"""Hostile and broken stack files: refused with the file, the key (or line) and the fix; never a hang or a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from preflight.__main__ import main
+from tests.conftest import EXAMPLES, ROOT
+
+NS = "genesys-messaging"
+
+
+def plan(capsys, path: Path | str) -> tuple[int, str]:
+    code = main(["plan", "--config-file", str(path)])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def edited(tmp_path: Path, edit: Callable[[dict], None]) -> Path:
+    document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
+    edit(document["config"])
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+# --- the file itself -------------------------------------------------------------------------------
+
+
+def test_alias_bomb_is_refused_at_once(capsys, tmp_path):
+    lines = ["config:", '  a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    bomb = tmp_path / "Pulumi.bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    assert len(bomb.read_bytes()) < 2048
+    started = time.monotonic()
+    code, text = plan(capsys, bomb)
+    assert code == 2 and "Pulumi.bomb.yaml: expands to more than" in text and "aliases" in text
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "big"])
+def test_endless_or_huge_file_is_refused(capsys, tmp_path, path):
+    if path == "big":
+        path = tmp_path / "Pulumi.big.yaml"
+        path.write_text("config:\n" + "".join(f"  k{i}: {'v' * 100}\n" for i in range(3000)))
+    code, text = plan(capsys, path)
+    assert code == 2 and "KiB, which no stack file needs" in text
+
+
+def test_a_key_given_twice_names_both_lines(capsys, tmp_path):
+    text = (EXAMPLES / "Pulumi.staging.yaml").read_text()
+    twice = tmp_path / "Pulumi.staging.yaml"
+    twice.write_text(text.replace("config:\n", f"config:\n  {NS}:region: us-east-1\n", 1))
+    code, out = plan(capsys, twice)
+    assert code == 2
+    assert "Pulumi.staging.yaml: line " in out and f"key '{NS}:region' is given twice (first at line" in out
+
+
+def test_a_site_given_twice_is_refused(capsys, tmp_path):
+    text = (EXAMPLES / "Pulumi.staging.yaml").read_text()
+    site = "    support:\n"
+    assert site in text
+    twice = tmp_path / "Pulumi.staging.yaml"
+    twice.write_text(text.replace(site, site + "      domains: [a.example.com]\n" + site, 1))
+    code, out = plan(capsys, twice)
+    assert code == 2 and "key 'support' is given twice" in out
+
+
+@pytest.mark.parametrize("command", ["plan", "diff", "doctor"])
+def test_a_file_that_is_not_utf8_names_file_line_and_fix(capsys, tmp_path, monkeypatch, command):
+    latin = tmp_path / "Pulumi.staging.yaml"
+    latin.write_bytes((EXAMPLES / "Pulumi.staging.yaml").read_bytes().replace(b"config:", b"# caf\xe9\nconfig:", 1))
+    monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_ID", "id")
+    monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", "secret")
+    argv = {
+        "plan": ["plan", "--config-file", str(latin)],
+        "diff": ["diff", str(latin), str(EXAMPLES / "Pulumi.prod.yaml")],
+        "doctor": ["doctor", "--config-file", str(latin)],
+    }[command]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert "Pulumi.staging.yaml: line " in err and "is not UTF-8; fix: save the file as UTF-8" in err
+    assert "Traceback" not in out + err
+
+
+# --- settings that flow into templates ------------------------------------------------------------
+
+URL_WITH_USER = "https://lookup:hunter2@crm.example.com/api"
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "expected"),
+    [
+        (lambda c: c[f"{NS}:crm"].update(baseUrl=URL_WITH_USER), "crm.baseUrl", "user name or password in the URL"),
+        (
+            lambda c: c[f"{NS}:identityProvider"].update(discoveryUri="https://a:b@id.example.com/.well-known/x"),
+            "identityProvider.discoveryUri",
+            "user name or password",
+        ),
+        (
+            lambda c: c[f"{NS}:crm"].update(baseUrl="https://${input.externalId}/api"),
+            "crm.baseUrl",
+            "is not a plain https host name",
+        ),
+        (
+            lambda c: c[f"{NS}:crm"].update(baseUrl="https://crm.example.com/api/$input"),
+            "crm.baseUrl",
+            "that the data action's template would read",
+        ),
+        (
+            lambda c: c[f"{NS}:crm"].update(contactUrlTemplate="https://crm.example.com/#{{externalId.value}}"),
+            "crm.contactUrlTemplate",
+            "that the data action's template would read",
+        ),
+        (lambda c: c.update({f"{NS}:routing": {"queueName": 'VIP "gold"'}}), "routing.queueName", "would change"),
+        (lambda c: c.update({f"{NS}:routing": {"queueName": "a }} b"}}), "routing.queueName", "would change"),
+        (lambda c: c.update({f"{NS}:routing": {"queueName": "a\nb: c"}}), "routing.queueName", "would change"),
+        (lambda c: c.update({f"{NS}:routing": {"queueName": "a # b"}}), "routing.queueName", "would change"),
+        (lambda c: c.update({f"{NS}:division": "*"}), "division", "all divisions"),
+        (lambda c: c.update({f"{NS}:division": "Home${x}"}), "division", "would change"),
+    ],
+    ids=[
+        "crm-credentials-in-url",
+        "idp-credentials-in-url",
+        "velocity-host",
+        "velocity-path",
+        "fragment",
+        "quote",
+        "braces",
+        "newline",
+        "hash",
+        "all-divisions",
+        "velocity-division",
+    ],
+)
+def test_values_substituted_into_templates_are_checked_for_where_they_land(capsys, tmp_path, edit, key, expected):
+    code, text = plan(capsys, edited(tmp_path, edit))
+    assert code == 1
+    assert f"Pulumi.staging.yaml: {NS}:{key}: " in text and expected in text, text
+    assert "fix:" in text and "hunter2" not in text and "Traceback" not in text
+
+
+def test_the_same_domain_under_two_sites_is_refused(capsys, tmp_path):
+    def edit(config):
+        sites = config[f"{NS}:sites"]
+        sites["support"]["domains"].append(sites["www"]["domains"][0])
+
+    code, text = plan(capsys, edited(tmp_path, edit))
+    assert code == 1 and "is also a domain of site 'www': two deployments would accept it" in text
+
+
+def test_a_late_error_prints_its_message_and_no_asyncio_traceback():
+    # An error after some resources registered left their tasks on the loop, whose __del__ then
+    # printed `Exception ignored in: BaseEventLoop.__del__` at exit, in about half the runs.
+    script = (
+        "import sys\n"
+        "import components.web_messaging as wm\n"
+        "from components.errors import InvalidConfiguration\n"
+        "class Late(wm.WebdeploymentsDeployment):\n"
+        "    def __init__(self, *a, **k):\n"
+        "        raise InvalidConfiguration('late error from the last component')\n"
+        "wm.WebdeploymentsDeployment = Late\n"
+        "from preflight.__main__ import main\n"
+        f"sys.exit(main(['plan', '--config-file', {str(EXAMPLES / 'Pulumi.prod.yaml')!r}]))\n"
+    )
+    for _ in range(10):
+        result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1 and "late error from the last component" in result.stderr
+        assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr, result.stderr
