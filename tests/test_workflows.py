@@ -2,7 +2,8 @@
 
 Schema and security linters first (check-jsonschema, zizmor --offline), then the promises read off the
 parsed YAML: a secret-free markdown plan on every PR, one PR comment updated in place by a workflow that
-runs no PR code, staging before prod with the promotion guard, deployments never cancelled, least
+runs no PR code and reads the artifacts only through the tested renderer (tests/test_pr_comment.py),
+staging before prod with the promotion guard, deployments never cancelled, a timeout on every job, least
 privilege everywhere, every action pinned to a commit and one exact Pulumi CLI version.
 """
 
@@ -165,11 +166,9 @@ def test_pr_comment_workflow_updates_one_comment_and_runs_no_pr_code() -> None:
     assert trigger["workflows"] == [workflow("pull-request.yml")["name"]], trigger
     assert trigger["types"] == ["completed"], trigger
     (job,) = flow["jobs"].values()
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}, job["permissions"]
-    for step in steps(job):
-        assert "run" not in step, "pr-comment.yml must run no shell: the artifact is data only"
-        assert not step.get("uses", "").startswith("actions/checkout@"), "pr-comment.yml must not check out code"
-    script = next(s["with"]["script"] for s in steps(job) if s.get("uses", "").startswith("actions/github-script@"))
+    assert job["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}, job["permissions"]
+    script_step = next(s for s in steps(job) if s.get("uses", "").startswith("actions/github-script@"))
+    script = script_step["with"]["script"]
     assert COMMENT_MARKER in script, "the comment must carry the hidden marker"
     assert "^[1-9][0-9]{0,9}$" in script, "the PR number from the artifact must be validated as an integer"
     assert "pr.head.sha !== process.env.HEAD_SHA" in script, "the PR must be the one this run built"
@@ -181,6 +180,41 @@ def test_pr_comment_workflow_updates_one_comment_and_runs_no_pr_code() -> None:
     )
     assert flow_of_update.search(script), "find the marked comment, update it, create only when there is none"
     assert script.count("createComment") == 1, "exactly one path may create a comment"
+
+
+def test_pr_comment_reads_only_the_expected_artifacts_through_the_tested_renderer() -> None:
+    (job,) = workflow("pr-comment.yml")["jobs"].values()
+    expected = {"plan", "preview-staging", "preview-prod"}
+    downloads = [s for s in steps(job) if s.get("uses", "").startswith("actions/download-artifact@")]
+    assert {s["with"].get("name") for s in downloads} == expected, "download each artifact by its exact name"
+    for step in downloads:
+        name = step["with"]["name"]
+        assert not {"pattern", "merge-multiple", "artifact-ids"} & set(step["with"]), f"{name}: by name only"
+        assert step["with"]["path"] == f"${{{{ runner.temp }}}}/artifacts/{name}", step["with"]["path"]
+        if name.startswith("preview-"):
+            assert step["if"] == "github.event.workflow_run.head_repository.full_name == github.repository", (
+                f"{name}: a fork's run has no previews; its preview artifacts are never downloaded"
+            )
+    # The only code this workflow checks out and runs: the renderer, from the default branch's commit.
+    checkouts = [s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@")]
+    assert len(checkouts) == 1, "pr-comment.yml checks out the renderer only"
+    checkout = checkouts[0]["with"]
+    assert not {"ref", "repository"} & set(checkout), "a workflow_run checkout without ref is the default branch"
+    assert checkout["sparse-checkout"].split() == ["scripts/render_pr_comment.py"], checkout
+    shells = [s for s in steps(job) if "run" in s]
+    assert len(shells) == 1, "one shell step: the renderer"
+    command = re.sub(r"\\\n\s*", " ", shells[0]["run"]).strip()
+    renderer = f"python3 {checkout['path']}/scripts/render_pr_comment.py "
+    assert command.startswith(renderer) and not re.search(r"[;&|`]|\$\(", command), command
+    assert (ROOT / "scripts" / "render_pr_comment.py").is_file()
+    order = [i for i, s in enumerate(steps(job)) if s in (*downloads, checkouts[0], shells[0])]
+    poster = next(i for i, s in enumerate(steps(job)) if s.get("uses", "").startswith("actions/github-script@"))
+    assert order == list(range(len(order))) and poster == len(order), "download, check out, render, then post"
+    poster_env = steps(job)[poster]["env"]
+    assert "ARTIFACTS" not in poster_env, "the step that posts must not read the artifacts itself"
+    assert poster_env["PR_NUMBER"] == "${{ steps.render.outputs.pr-number }}", poster_env
+    assert shells[0]["env"]["BODY"] == poster_env["BODY"], "post exactly the rendered body"
+    assert "fs.readFileSync(process.env.BODY" in steps(job)[poster]["with"]["script"]
 
 
 # --- deployments -----------------------------------------------------------------------------------------
@@ -324,6 +358,17 @@ def test_pulumi_cli_version_is_exact_recent_enough_and_given_in_one_place() -> N
         text = path.read_text()
         assert "get.pulumi.com" not in text and "pulumi-version:" not in text, f"{path.name} installs another way"
         assert not re.search(r"pulumi[^\n]*\b3\.\d+\.\d+", text), f"{path.name} names a Pulumi version"
+
+
+def test_every_job_has_a_timeout() -> None:
+    # The default is 6 hours of a hung runner; a reusable-workflow call takes its callee's timeouts.
+    for name, job_id, job in all_jobs():
+        if "uses" in job:
+            continue
+        timeout = job.get("timeout-minutes")
+        assert isinstance(timeout, int) and 1 <= timeout <= 60, f"{name}:{job_id}: timeout-minutes {timeout!r}"
+        if "pulumi up" in runs(job):
+            assert timeout >= 30, f"{name}:{job_id}: a timeout cancels pulumi up; leave it room ({timeout})"
 
 
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
