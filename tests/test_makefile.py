@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -51,8 +52,10 @@ def test_a_failed_install_leaves_no_venv(tmp_path: Path):
 def test_make_plan_json_writes_only_json():
     if not (ROOT / ".venv" / ".installed").exists():
         pytest.skip("needs the project's .venv (make venv)")
+    # As a user runs it: not as a sub-make of `make test` (which would print "Entering directory").
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     result = subprocess.run(
-        [MAKE, "plan", "FORMAT=json", "STACK=prod"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [MAKE, "plan", "FORMAT=json", "STACK=prod"], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["stack"] == "prod"
