@@ -389,9 +389,30 @@ def no_same_run_role_grant_validator(args: StackValidationArgs, report_violation
 
 
 def no_all_divisions_write_grant_validator(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Role grants that can write are scoped to a division, never to all divisions (`*`)."""
+    """Role grants that can write are scoped to a division, never to all divisions (`*`).
+
+    Every OAuth client the engine sees is judged, declared by the components or not. A grant in `*` of a
+    role this stack does not declare (an existing role by id, an admin role) cannot be proven read-only,
+    so it fails too: unknown means unproven.
+    """
     for client, i, grant, candidates in _grants(args):
-        if grant.get("divisionId") != ALL_DIVISIONS:
+        division = grant.get("divisionId")
+        if not known(division):
+            report_violation(
+                f"OAuth client {client.urn} roles[{i}]: the division is not known before deploy, so a grant in "
+                "all divisions cannot be ruled out. Give roles[].divisionId from the stack's division lookup.",
+                client.urn,
+            )
+            continue
+        if division != ALL_DIVISIONS:
+            continue
+        if not candidates:
+            report_violation(
+                f"OAuth client {client.urn} roles[{i}] grants role {grant.get('roleId')!r}, which this stack does not "
+                "declare, in all divisions ('*'): it cannot be proven read-only. Scope the grant to the stack's "
+                "division (roles[].divisionId).",
+                client.urn,
+            )
             continue
         writers = [r.urn for r in candidates if role_writes(plain(r.props))]
         if writers:
@@ -478,11 +499,24 @@ def prod_messenger_authentication_validator(args: StackValidationArgs, report_vi
             referenced = deployment.property_dependencies.get("configuration", [])
             candidates = [d for d in referenced if d.resource_type == CONFIGURATION]
             if len(candidates) != 1:
-                continue  # not declared by this stack, or ambiguous: not checkable
+                # Unknown means unproven: a configuration this stack does not declare, or two of them.
+                found = "two or more configurations" if candidates else "no configuration this stack declares"
+                report_violation(
+                    f"Web deployment {deployment.urn} depends on {found}, so authenticated messaging cannot be "
+                    "verified in prod. Point configuration.id at the site's WebdeploymentsConfiguration in this stack.",
+                    deployment.urn,
+                )
+                continue
             configuration = candidates[0]
         settings = plain(configuration.props).get("authenticationSettings")
         enabled = settings.get("enabled") if isinstance(settings, Mapping) else None
-        if known(enabled) and enabled is not True:
+        if not known(enabled):
+            report_violation(
+                f"Web deployment {deployment.urn}: whether {configuration.urn} enables authenticated messaging is not "
+                "known before deploy. Set authenticationSettings.enabled to the literal true.",
+                configuration.urn,
+            )
+        elif enabled is not True:
             report_violation(
                 f"Web deployment {deployment.urn} uses configuration {configuration.urn}, which does not enable "
                 "authenticated messaging. Set authenticationSettings.enabled true with the OIDC integration.",

@@ -291,9 +291,46 @@ def test_unknown_configuration_id_falls_back_to_the_dependency_record():
     fails(rules.prod_messenger_authentication_validator, args, "authenticationSettings.enabled")
 
 
-def test_unknown_configuration_id_or_staging_is_not_checked():
-    passes(rules.prod_messenger_authentication_validator, messenger_stack(False, reference=rules.UNKNOWN))
+def test_staging_is_not_checked():
     passes(rules.prod_messenger_authentication_validator, messenger_stack(False, config=STAGING))
+
+
+def test_prod_deployment_on_a_configuration_the_stack_does_not_declare_fails_closed():
+    # Unknown id and no dependency on a declared configuration: authentication cannot be proven.
+    fails(rules.prod_messenger_authentication_validator, messenger_stack(True, reference=rules.UNKNOWN), "cannot be")
+    fails(rules.prod_messenger_authentication_validator, messenger_stack(True, reference="someone-elses"), "no config")
+
+
+def test_prod_deployment_depending_on_two_configurations_fails_closed():
+    first, second = (
+        stack_resource(rules.CONFIGURATION, {"authenticationSettings": {"enabled": True}}, name)
+        for name in ("a-config", "b-config")
+    )
+    deployment = stack_resource(
+        rules.DEPLOYMENT, {**DEPLOYMENT, "configuration": {"id": rules.UNKNOWN}}, "www", configuration=[first, second]
+    )
+    args = StackValidationArgs([first, second, deployment], PROD)
+    fails(rules.prod_messenger_authentication_validator, args, "two or more configurations")
+
+
+def test_prod_configuration_whose_authentication_is_unknown_fails_closed():
+    fails(rules.prod_messenger_authentication_validator, messenger_stack(rules.UNKNOWN), "not known before deploy")
+
+
+def test_grant_in_all_divisions_of_a_role_the_stack_does_not_declare_fails():
+    # An existing role by literal id (an admin role, say) in '*': nothing proves it read-only.
+    client_props = {"authorizedGrantType": "CLIENT-CREDENTIALS", "roles": [{"roleId": "admin-role", "divisionId": "*"}]}
+    client = stack_resource(rules.OAUTH_CLIENT, client_props, "outsider")
+    fails(rules.no_all_divisions_write_grant_validator, StackValidationArgs([client], PROD), "does not declare")
+
+
+def test_grant_whose_division_is_unknown_fails_closed():
+    client_props = {
+        "authorizedGrantType": "CLIENT-CREDENTIALS",
+        "roles": [{"roleId": "r", "divisionId": rules.UNKNOWN}],
+    }
+    client = stack_resource(rules.OAUTH_CLIENT, client_props, "client")
+    fails(rules.no_all_divisions_write_grant_validator, StackValidationArgs([client], PROD), "not known before deploy")
 
 
 # --- 6. data actions -------------------------------------------------------------------------------
