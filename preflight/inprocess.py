@@ -8,6 +8,7 @@ loop, fresh config and fresh mocks, so runs never leak state into each other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,37 +108,32 @@ class _Mocks(pulumi_mocks.Mocks):
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
 
-def _closing_worker_loop(call: Callable[..., Any]) -> Callable[..., Any]:
-    """Pulumi calls the monitor on worker threads, where the mocks create an event loop per thread. Close
-    that loop once the call returns: left to the garbage collector at interpreter exit, its __del__ prints
-    an asyncio traceback (`Invalid file descriptor: -1`) after a failed run's error message."""
+def _noting_worker_loop(call: Callable[..., Any]) -> Callable[..., Any]:
+    """Pulumi calls the monitor on worker threads, where the mocks create an event loop per thread. Note
+    each such loop, so a failed run can close them (see _abandon)."""
 
     def wrapper(self: Any, request: Any) -> Any:
         try:
             return call(self, request)
         finally:
             if threading.current_thread() is not threading.main_thread():
-                try:
-                    loop = asyncio.get_event_loop_policy().get_event_loop()
-                except RuntimeError:
-                    loop = None
-                if loop is not None and not loop.is_running():
-                    loop.close()
-                    asyncio.set_event_loop(None)
+                with contextlib.suppress(RuntimeError):
+                    self.worker_loops.add(asyncio.get_event_loop_policy().get_event_loop())
 
     return wrapper
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    Invoke = _closing_worker_loop(pulumi_mocks.MockMonitor.Invoke)
-    ReadResource = _closing_worker_loop(pulumi_mocks.MockMonitor.ReadResource)
+    Invoke = _noting_worker_loop(pulumi_mocks.MockMonitor.Invoke)
+    ReadResource = _noting_worker_loop(pulumi_mocks.MockMonitor.ReadResource)
 
     def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
         super().__init__(mocks)
         self.declared: list[Declared] = []
+        self.worker_loops: set[asyncio.AbstractEventLoop] = set()
         self.packages: list[dict[str, str]] = []
 
-    @_closing_worker_loop
+    @_noting_worker_loop
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
@@ -176,16 +172,20 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterPackage(request)
 
 
-def _abandon(loop: asyncio.AbstractEventLoop) -> None:
-    """A run that failed half-way leaves registrations pending on its loop. Cancel them and close the loop
-    now, while its sockets are open: left to the garbage collector at interpreter shutdown, its __del__
-    prints an asyncio traceback (`Invalid file descriptor: -1`) after the error message."""
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
+def _abandon(*loops: asyncio.AbstractEventLoop) -> None:
+    """A run that failed half-way leaves registrations pending on its loops (the run's, and one per worker
+    thread the mocks used). Cancel them and close the loops now, while their sockets are open: left to the
+    garbage collector at interpreter exit, a loop's __del__ prints an asyncio traceback
+    (`Invalid file descriptor: -1`) after the error message."""
+    for loop in loops:
+        if loop.is_closed() or loop.is_running():
+            continue
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
 
 
 def run_program(stack: StackConfig, *, project: str = NAMESPACE, program=build) -> Run:
@@ -234,7 +234,7 @@ def _run(stack: StackConfig, project: str, load: Callable[[], Any], program: Cal
         try:
             _sync_await(run_pulumi_func(lambda: resolve(program(settings))))
         except BaseException:
-            _abandon(loop)
+            _abandon(loop, *monitor.worker_loops)
             raise
         return Run(
             settings=settings,
