@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= staging
 FORMAT ?= text
 
-.PHONY: venv test lint plan clean
+.PHONY: venv test lint plan snapshot clean
 
 # The version is checked before anything is built, and a failed install leaves no .venv behind for a
 # later run (perhaps with another Python) to reuse half-built.
@@ -33,6 +33,10 @@ lint: $(VENV)/.installed
 # Silent recipe: `make plan FORMAT=json > plan.json` must write only the plan.
 plan: $(VENV)/.installed
 	@$(PY) -m preflight plan --stack $(STACK) --format $(FORMAT)
+
+## snapshot: regenerate tests/snapshots/ (the declared estate of the example stacks) after an intended change
+snapshot: $(VENV)/.installed
+	@$(PY) scripts/snapshot_estate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

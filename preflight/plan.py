@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -75,7 +76,8 @@ def policy_violations(run: Run) -> list[dict[str, str]]:
     ]
 
 
-def make_plan(run: Run) -> PlanReport:
+def planned_resources(run: Run) -> list[PlannedResource]:
+    """Every declared resource as a reviewer reads it: all inputs masked and labelled, key inputs picked."""
     resources = []
     labels = offline_ids(run)
     for r in run.resources:
@@ -90,6 +92,11 @@ def make_plan(run: Run) -> PlanReport:
                 short_type(r.type), r.name, component_of(r), shown, r.protect, r.urn, r.type, r.parent, provider, inputs
             )
         )
+    return resources
+
+
+def make_plan(run: Run) -> PlanReport:
+    resources = planned_resources(run)
     # Stack-level components first, then each component's children, in a stable order for review.
     resources.sort(key=lambda r: (r.component, r.name))
     settings = run.settings
@@ -98,15 +105,29 @@ def make_plan(run: Run) -> PlanReport:
     )
 
 
+_LOOKED_UP = {"division-": "division", "role-": "role"}
+"""The offline run's stand-ins for ids the provider looks up by name (preflight/inprocess.py _Mocks.call)."""
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for child in value.values():
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)
+
+
 def offline_ids(run: Run) -> dict[str, str]:
     """The stand-ins the offline run uses for ids Genesys assigns, each with what it stands for."""
     labels = {f"{r.name}-id": f"<id of {r.name}, known after create>" for r in run.resources}
-    labels[f"division-{run.settings.division}"] = f"<id of division '{run.settings.division}', looked up at deploy>"
     for r in run.resources:
-        for grant in r.inputs.get("roles") or [] if isinstance(r.inputs.get("roles"), list) else []:
-            role = grant.get("roleId") if isinstance(grant, dict) else None
-            if isinstance(role, str) and role.startswith("role-"):
-                labels[role] = f"<id of role '{role.removeprefix('role-')}', looked up at deploy>"
+        for text in _strings(r.inputs):
+            for prefix, kind in _LOOKED_UP.items():
+                if text.startswith(prefix) and text not in labels:
+                    labels[text] = f"<id of {kind} '{text.removeprefix(prefix)}', looked up at deploy>"
     return labels
 
 

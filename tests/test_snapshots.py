@@ -1,0 +1,42 @@
+"""The declared estate of the example stacks equals the reviewed snapshots (tests/snapshots/, `make snapshot`)."""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+
+from scripts import snapshot_estate
+from scripts.snapshot_estate import SNAPSHOTS, snapshots
+
+
+def test_the_estate_matches_the_reviewed_snapshots():
+    for name, text in snapshots().items():
+        committed = (SNAPSHOTS / name).read_text()
+        if committed != text:
+            diff = "".join(difflib.unified_diff(committed.splitlines(True), text.splitlines(True), name, "now", n=2))
+            pytest.fail(f"tests/snapshots/{name} is out of date: run `make snapshot` and review:\n{diff[:4000]}")
+
+
+@pytest.mark.parametrize(
+    ("module", "attribute", "change"),
+    [
+        ("components.messaging_queue", "MESSAGE_MEDIA_SETTINGS", lambda v: {**v, "alerting_timeout_sec": 31}),
+        ("components.naming", "CRM_TICKET_ACTION_NAME", lambda v: v + " (v2)"),
+    ],
+    ids=["queue-alerting-timeout", "ticket-action-name"],
+)
+def test_a_quiet_change_to_what_would_be_deployed_shows_in_a_snapshot(monkeypatch, module, attribute, change):
+    import importlib
+
+    target = importlib.import_module(module)
+    monkeypatch.setattr(target, attribute, change(getattr(target, attribute)))
+    changed = [name for name, text in snapshots().items() if (SNAPSHOTS / name).read_text() != text]
+    assert changed, f"changing {module}.{attribute} left every snapshot unchanged"
+
+
+def test_check_mode_names_stale_snapshots(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(snapshot_estate, "SNAPSHOTS", tmp_path)
+    assert snapshot_estate.main(["--check"]) == 1
+    assert "run make snapshot" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir()), "--check writes nothing"
