@@ -22,9 +22,9 @@ import yaml
 from tests.conftest import ROOT
 
 NESTED = "GENESYS_MESSAGING_FORK_TEST"
-# Hand-picked valid values, none of them the examples': a German team, staging and prod in one org.
+# Hand-picked valid values, none of them the examples': a German team, staging in an org of its own.
 FORK = {
-    "region": "eu-central-1",
+    "region": {"staging": "eu-west-2", "prod": "eu-central-1"},  # staging an org of its own
     "domains": {"www": ["www.acme-shop.de", "acme-shop.de"], "support": ["hilfe.acme-shop.de"]},
     "staging_domains": {"www": ["www.test.acme-shop.de"], "support": ["hilfe.test.acme-shop.de"]},
     "discovery": "https://id.acme-shop.de/realms/kunden/.well-known/openid-configuration",
@@ -45,7 +45,7 @@ def _rewrite_stack(path: Path, stack: str) -> None:
     """The stack file with the fork's values; secrets stay `secure:` entries, as in any real stack file."""
     document = yaml.safe_load(path.read_text())
     config = document["config"]
-    config["genesys-messaging:region"] = FORK["region"]
+    config["genesys-messaging:region"] = FORK["region"][stack]
     if stack == "staging":
         config["genesys-messaging:namePrefix"] = "qa-"
     domains = FORK["staging_domains" if stack == "staging" else "domains"]
@@ -62,11 +62,11 @@ def _rewrite_stack(path: Path, stack: str) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def _rewrite_policy_config(path: Path) -> None:
+def _rewrite_policy_config(path: Path, stack: str) -> None:
     """What the README asks of a team moving region: the policy config follows the stack."""
     document = json.loads(path.read_text())
     for values in document.values():
-        values["region"] = FORK["region"]
+        values["region"] = FORK["region"][stack]
     path.write_text(json.dumps(document, indent=2) + "\n")
 
 
@@ -81,7 +81,7 @@ def test_a_fork_with_other_valid_values_passes_the_suite(tmp_path: Path):
         (fork / ".venv").symlink_to(ROOT / ".venv")
     for stack in ("staging", "prod"):
         _rewrite_stack(fork / f"Pulumi.{stack}.yaml", stack)
-        _rewrite_policy_config(fork / "policy" / f"config.{stack}.json")
+        _rewrite_policy_config(fork / "policy" / f"config.{stack}.json", stack)
     assert "eu-west-1" not in (fork / "Pulumi.prod.yaml").read_text()
     env = {**os.environ, NESTED: "1", "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run(
