@@ -1,0 +1,52 @@
+"""The private Pulumi SDK names the offline run relies on (preflight/inprocess.py), one test each.
+
+The SDK is pinned (requirements.txt, the CLI's version). An upgrade that moves or changes one of these
+fails here, by name, instead of hanging or mis-recording a run somewhere else in the suite.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from pulumi.runtime import mocks, rpc, settings, stack, sync_await
+
+
+def test_the_pinned_sdk_is_the_one_installed():
+    from importlib.metadata import version
+
+    from tests.conftest import ROOT
+
+    assert version("pulumi") == (ROOT / ".pulumi-version").read_text().strip(), "pip install -r requirements.txt"
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [(rpc, "_special_secret_sig"), (rpc, "_special_sig_key")],
+)
+def test_secret_wrapper_markers_are_strings(module, name):
+    assert isinstance(getattr(module, name), str) and getattr(module, name)
+
+
+def test_root_resource_is_a_context_variable():
+    assert hasattr(settings.ROOT, "set") and hasattr(settings.ROOT, "get")
+
+
+@pytest.mark.parametrize("attribute", ["rpc_manager", "outputs", "package_refs", "base_providers_by_ref"])
+def test_settings_hold_the_per_run_state_the_run_resets(attribute):
+    assert hasattr(settings.SETTINGS, attribute)
+
+
+def test_rpc_manager_can_be_cleared():
+    assert callable(settings.SETTINGS.rpc_manager.clear)
+
+
+def test_sync_await_and_ensure_event_loop_take_what_the_run_passes():
+    assert list(inspect.signature(sync_await._sync_await).parameters) == ["awaitable"]
+    assert mocks._ensure_event_loop is sync_await._ensure_event_loop
+    assert callable(stack.run_pulumi_func)
+
+
+def test_mock_monitor_has_the_calls_the_recorder_wraps():
+    for name in ("RegisterResource", "RegisterPackage", "Invoke", "ReadResource"):
+        assert callable(getattr(mocks.MockMonitor, name)), name
