@@ -32,10 +32,10 @@ from rich.text import Text
 from components import provider_binding as binding
 from components.access_data import api_permissions
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
-from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url, add_org_arguments
+from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url, add_org_arguments, check_org_options
 from preflight.doctor_checks import error_fix
 from preflight.doctor_estate import FLOW_TYPE
-from preflight.genesys_api import MAX_PAGES, ApiError, GenesysApi
+from preflight.genesys_api import MAX_PAGES, ApiError, Deadline, GenesysApi, checked_url
 from preflight.inprocess import Declared, Run, is_secret_value
 from preflight.stacks import Plan, load_for_command
 
@@ -140,23 +140,25 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        return _fail("--timeout must be a positive number of seconds")
+    if problem := check_org_options(args):
+        return _fail(problem)
     plans = load_for_command([str(args.config_file) if args.config_file else args.stack])
     if isinstance(plans, int):
         return plans
     plan: Plan = plans[0]
     settings = plan.run.settings
     try:
-        api_url = _url("--api-url", args.api_url) or settings.region.api_url
-        login_url = _url("--login-url", args.login_url) or settings.region.login_url
+        api_url = _url("--api-url", args.api_url) or checked_url("the region's API URL", settings.region.api_url)
+        login_url = _url("--login-url", args.login_url) or checked_url(
+            "the region's login URL", settings.region.login_url
+        )
     except ValueError as error:
         return _fail(str(error))
     client_id, client_secret = os.environ.get(CLIENT_ID_VAR, ""), os.environ.get(CLIENT_SECRET_VAR, "")
     if not client_id or not client_secret:
         missing = [v for v, val in ((CLIENT_ID_VAR, client_id), (CLIENT_SECRET_VAR, client_secret)) if not val]
         return _fail(f"set {' and '.join(missing)} to the org's client-credentials OAuth client (the provider's)")
-    with GenesysApi(api_url, timeout=args.timeout) as api:
+    with GenesysApi(api_url, timeout=args.timeout, deadline=Deadline(args.deadline)) as api:
         token = api.exchange_token(login_url, client_id, client_secret)
         if not token.ok:
             return _fail(api.redact(f"token exchange at {login_url} failed: {token.error}; run preflight doctor"))

@@ -12,9 +12,12 @@ opt-in that sends them to the other regions' login hosts, to find where the clie
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import math
 import os
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -26,13 +29,16 @@ from rich.text import Text
 from components.settings import Settings, SettingsError, load_from_stack_file
 from components.stack_file import StackFileError, read_stack_file
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_estate
-from preflight.doctor_checks import OK, PROBLEM, Context, Result
-from preflight.genesys_api import GenesysApi
+from preflight.doctor_checks import OK, PROBLEM, Context, Result, shielded
+from preflight.genesys_api import Deadline, GenesysApi, checked_url
 from preflight.stacks import resolve
 
 CLIENT_ID_VAR = "GENESYSCLOUD_OAUTHCLIENT_ID"
 CLIENT_SECRET_VAR = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
+DEFAULT_DEADLINE_SECONDS = 60.0
 _STYLE = {OK: "green", PROBLEM: "bold red", "skipped": "yellow"}
+# Bidirectional overrides and isolates reorder what a terminal shows; escaped like control characters.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,13 +63,37 @@ def add_org_arguments(parser: argparse.ArgumentParser) -> None:
     """Where and how to reach the org: the options every live command (doctor, adopt) shares."""
     parser.add_argument("--api-url", help="API base URL instead of the region's (a gateway, or a test server)")
     parser.add_argument("--login-url", help="login (OAuth) base URL instead of the region's")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per request, whole answer included (default 10)"
+    )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE_SECONDS,
+        help=f"seconds for the whole run, retry waits included (default {DEFAULT_DEADLINE_SECONDS:g}); calls after it "
+        "are not sent",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def _fail(message: str) -> int:
-    print(f"doctor: {message}", file=sys.stderr)
+    print(f"doctor: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters (ESC, CSI, BEL, newlines...), bidirectional overrides and line
+    separators from org object names shown as visible escapes (\\x1b) instead of acting on the terminal."""
+    return "".join(_escaped(c) if _acts_on_terminal(c) else c for c in text)
+
+
+def _acts_on_terminal(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _load_settings(args: argparse.Namespace) -> Settings:
@@ -75,34 +105,38 @@ def _load_settings(args: argparse.Namespace) -> Settings:
     return load_from_stack_file(stack)
 
 
-_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-
-
 def _url(name: str, value: str | None) -> str | None:
-    """An override URL: https, or plain http only to this machine (credentials travel over it)."""
-    if value is None:
-        return None
-    host = value.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] if "://" in value else ""
-    if not (value.startswith("https://") or (value.startswith("http://") and host in _LOOPBACK_HOSTS)):
-        raise ValueError(f"{name} {value!r} must be an https URL (plain http only to localhost, for tests)")
-    return value.rstrip("/")
+    """An override URL: https (plain http only to a loopback host), no user info; credentials travel to it."""
+    return None if value is None else checked_url(name, value)
+
+
+def check_org_options(args: argparse.Namespace) -> str | None:
+    """Why --timeout or --deadline is unusable, or None."""
+    if not 0 < args.timeout < math.inf:
+        return "--timeout must be a positive number of seconds"
+    if not 0 < args.deadline < math.inf:
+        return "--deadline must be a positive number of seconds"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         settings = _load_settings(args)
-        api_url = _url("--api-url", args.api_url) or settings.region.api_url
-        login_url = _url("--login-url", args.login_url) or settings.region.login_url
+        api_url = _url("--api-url", args.api_url) or checked_url("the region's API URL", settings.region.api_url)
+        login_url = _url("--login-url", args.login_url) or checked_url(
+            "the region's login URL", settings.region.login_url
+        )
         discovery_url = _url("--discovery-url", args.discovery_url) or ""
+        checked_url("identityProvider.discoveryUri", settings.identity_provider.discovery_uri)
     except (StackFileError, SettingsError, ValueError) as error:
         return _fail(str(error))
-    if args.timeout <= 0:
-        return _fail("--timeout must be a positive number of seconds")
+    if problem := check_org_options(args):
+        return _fail(problem)
     client_id, client_secret = os.environ.get(CLIENT_ID_VAR, ""), os.environ.get(CLIENT_SECRET_VAR, "")
     if not client_id or not client_secret:
         missing = [v for v, val in ((CLIENT_ID_VAR, client_id), (CLIENT_SECRET_VAR, client_secret)) if not val]
         return _fail(f"set {' and '.join(missing)} to the org's client-credentials OAuth client (the provider's)")
-    with GenesysApi(api_url, timeout=args.timeout) as api:
+    with GenesysApi(api_url, timeout=args.timeout, deadline=Deadline(args.deadline)) as api:
         ctx = Context(
             settings=settings,
             api=api,
@@ -113,17 +147,20 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             environ=os.environ,
         )
-        results = [
-            doctor_checks.check_token(ctx, client_secret),
-            doctor_checks.check_environment(ctx),
-            *doctor_checks.check_client(ctx),
-            doctor_checks.check_granted_roles(ctx),
-            *doctor_estate.check_sites(ctx),
-            doctor_estate.check_oidc_integration(ctx),
-            doctor_estate.check_oidc_keys(ctx),
-            doctor_estate.check_discovery(ctx),
-            doctor_estate.check_crm_action(ctx),
+        token = functools.partial(doctor_checks.check_token, client_secret=client_secret)
+        checks = [
+            ("token", "Token exchange (client credentials)", token),
+            ("environment", "Region and token in the environment", doctor_checks.check_environment),
+            ("client", "OAuth client grant type and roles", doctor_checks.check_client),
+            ("granted-roles", "Roles the stack grants, held by the client", doctor_checks.check_granted_roles),
+            ("sites", "Deployments and flows", doctor_estate.check_sites),
+            ("oidc-integration", "OpenID Connect integration", doctor_estate.check_oidc_integration),
+            ("oidc-keys", "OpenID Connect integration keys", doctor_estate.check_oidc_keys),
+            ("idp-discovery", "Identity provider discovery document", doctor_estate.check_discovery),
+            ("crm-action", "CRM data action", doctor_estate.check_crm_action),
         ]
+        # Each check shielded: an answer of an unexpected shape is that check's problem, never a traceback.
+        results = [r for check, title, body in checks for r in shielded(ctx, check, title, body)]
         results = [_redacted(r, api.redact) for r in results]
     header = {"stack": settings.stack, "region": settings.region.code, "apiUrl": api_url, "loginUrl": login_url}
     if args.format == "json":
@@ -163,17 +200,18 @@ def _print_json(header: dict[str, str], results: list[Result]) -> None:
 
 def _print_text(header: dict[str, str], results: list[Result]) -> None:
     console = Console(file=sys.stdout, highlight=False)
-    console.print(Text(f"doctor: stack {header['stack']} ({header['region']}), API {header['apiUrl']}"))
+    p = printable  # every piece escaped on its own, before the report adds its own newlines
+    console.print(Text(p(f"doctor: stack {header['stack']} ({header['region']}), API {header['apiUrl']}")))
     table = Table(show_lines=True)
     for column in ("Check", "Result", "What was seen", "Fix"):
         table.add_column(column, overflow="fold")
     for r in results:
-        seen = "\n".join([r.summary, *(f"- {e}" for e in r.evidence)])
-        table.add_row(Text(r.title), Text(r.status, style=_STYLE.get(r.status, "")), Text(seen), Text(r.fix))
+        seen = "\n".join([p(r.summary), *(f"- {p(e)}" for e in r.evidence)])
+        table.add_row(Text(p(r.title)), Text(p(r.status), style=_STYLE.get(r.status, "")), Text(seen), Text(p(r.fix)))
     console.print(table)
     cause = _cause(results)
     if cause is None:
         console.print(Text("All checks passed.", style="green"))
     else:
-        console.print(Text(f"Most likely cause: {cause.title}: {cause.summary}", style="bold red"))
-        console.print(Text(f"Fix: {cause.fix}"))
+        console.print(Text(p(f"Most likely cause: {cause.title}: {cause.summary}"), style="bold red"))
+        console.print(Text(p(f"Fix: {cause.fix}")))

@@ -18,7 +18,7 @@ from components import naming
 from components.access_data import CLIENT_CREDENTIALS, access_spec
 from components.regions import Region, region_for_host, regions
 from components.settings import Settings
-from preflight.genesys_api import ApiError, GenesysApi
+from preflight.genesys_api import ApiError, GenesysApi, segment
 
 OK, PROBLEM, SKIPPED = "ok", "problem", "skipped"
 
@@ -34,9 +34,22 @@ _NETWORK_FIXES = {
     "dns": "check the host name (the region, --api-url/--login-url or the discovery URI), DNS and any proxy",
     "tls": "a TLS-intercepting proxy or an old CA bundle? point SSL_CERT_FILE at the proxy's CA bundle",
     "timeout": "check network access and proxies to the host; retry with a larger --timeout",
+    "deadline": "the run is bounded by --deadline: rerun with a larger one, or find out why the call named is slow",
     "connect": "check network access to the host (firewall, proxy, --api-url/--login-url)",
     "invalid": "the host did not answer like the Genesys API; check --api-url",
+    "shape": "the host did not answer like the Genesys API (a proxy or gateway in between?); check --api-url",
+    "too-large": "the host did not answer like the Genesys API (a proxy or gateway in between?); check --api-url",
+    "redirect": "check --api-url/--login-url and any proxy: the doctor never follows a redirect with credentials",
 }
+# What the API answers when it refuses the token itself ("Token is invalid or expired") on a token the login host
+# has just minted: almost always another region's API host, or something in between rewriting the header.
+TOKEN_REJECTED_FIX = (
+    "the API host must be in the login host's region (check --api-url/--login-url and genesys-messaging:region); a "
+    "proxy or gateway must pass the Authorization header unchanged; if the client was just disabled, enable it; rerun"
+)
+# OAuth and Genesys answers that are a verdict on the client id and secret (anything else is not).
+CREDENTIAL_ERROR_CODES = frozenset({"invalid_client", "invalid_grant", "unauthorized", "access_denied"})
+SHAPE_ERRORS = (AttributeError, TypeError, KeyError, ValueError, IndexError)
 
 
 @dataclass
@@ -81,16 +94,78 @@ def error_fix(error: ApiError, needs: str = "") -> str:
         return "the API rejected the token: rerun; if it persists, check the client is active"
     if error.status == 429:
         return "rate limited beyond the retry budget: wait a minute and rerun"
+    if error.status is not None and error.status >= 500:
+        return "the host is unavailable: retry later; check the Genesys Cloud status page"
     return "retry; if it persists, check the Genesys status page"
 
 
-def guarded(check: str, title: str, needs: str, body: Callable[[], Result]) -> Result:
-    """Run a check; an API failure becomes a problem naming the failed call and its fix."""
+def token_rejected_by(ctx: Context) -> str | None:
+    """Title of the check where the API refused the token, once it has: later checks do not ask again."""
+    return ctx.cache.get("token_rejected")
+
+
+def api_problem(ctx: Context, check: str, title: str, error: ApiError, needs: str = "") -> Result:
+    """A failed call as one result: a refused token is reported once (the checks after it are skipped, not N
+    permission problems); a call not sent for lack of time is skipped (the first one is the problem)."""
+    if error.token_rejected:
+        first = token_rejected_by(ctx)
+        if first is not None:
+            return Result(check, title, SKIPPED, f"not checked: the API rejects the token (see '{first}')")
+        ctx.cache["token_rejected"] = title
+        return Result(
+            check,
+            title,
+            PROBLEM,
+            "the API rejects the token the login host has just minted",
+            [str(error)],
+            TOKEN_REJECTED_FIX,
+        )
+    if error.kind == "out-of-time":
+        return Result(check, title, SKIPPED, "not checked: the run's --deadline had passed", [str(error)])
+    if error.status == 429:
+        summary = "rate limited"
+    elif error.status is not None and error.status >= 500:
+        summary = f"the API host is unavailable ({error.status})"
+    else:
+        summary = f"the API call failed ({error.kind})"
+    return Result(check, title, PROBLEM, summary, [str(error)], error_fix(error, needs))
+
+
+def shape_problem(ctx: Context, check: str, title: str, error: Exception) -> Result:
+    """An answer the check could not read (a list where an object belongs, a number for a name, nulls)."""
+    where = ctx.api.last_path or "the API"
+    return Result(
+        check,
+        title,
+        PROBLEM,
+        f"unexpected response shape from {where}",
+        [f"reading it failed with {type(error).__name__}"],
+        _NETWORK_FIXES["shape"],
+    )
+
+
+def guarded(ctx: Context, check: str, title: str, needs: str, body: Callable[[], Result]) -> Result:
+    """Run a check; an API failure becomes a problem naming the failed call and its fix, an answer of an
+    unexpected shape a problem naming its path."""
+    if (first := token_rejected_by(ctx)) is not None:
+        return Result(check, title, SKIPPED, f"not checked: the API rejects the token (see '{first}')")
     try:
         return body()
     except ApiError as error:
-        summary = "rate limited" if error.status == 429 else f"the API call failed ({error.kind})"
-        return Result(check, title, PROBLEM, summary, [str(error)], error_fix(error, needs))
+        return api_problem(ctx, check, title, error, needs)
+    except SHAPE_ERRORS as error:
+        return shape_problem(ctx, check, title, error)
+
+
+def shielded(ctx: Context, check: str, title: str, body: Callable[[Context], Result | list[Result]]) -> list[Result]:
+    """Run a top-level check so that nothing it meets ends the run: whatever escapes it becomes its problem."""
+    try:
+        found = body(ctx)
+    except ApiError as error:
+        return [api_problem(ctx, check, title, error)]
+    except Exception as error:
+        return [shape_problem(ctx, check, title, error)]
+    return found if isinstance(found, list) else [found]
 
 
 # --- 1. token exchange ---------------------------------------------------------------------------
@@ -105,8 +180,42 @@ def check_token(ctx: Context, client_secret: str) -> Result:
     error = outcome.error
     assert error is not None
     evidence = [f"POST {ctx.login_url}/oauth/token: {error}"]
+    here = f"the {region.code} login host"
+    # Only a verdict on the credentials may suggest --probe-regions (it sends them to every region): a redirect,
+    # an outage or an answer that is not OAuth says nothing about where the client lives.
+    if error.kind == "redirect":
+        return Result(
+            "token",
+            title,
+            PROBLEM,
+            f"{here} answers with a redirect, which is not followed",
+            evidence,
+            "check --login-url (or genesys-messaging:region) and any proxy in between: the token exchange must reach "
+            "the login host itself; credentials are never sent on to where a redirect points",
+        )
+    if error.kind in ("shape", "too-large"):
+        return Result(
+            "token",
+            title,
+            PROBLEM,
+            f"{here} did not answer like an OAuth token endpoint",
+            evidence,
+            "check --login-url: a proxy or captive portal may be answering instead of the login host",
+        )
     if error.kind != "http":
-        return Result("token", title, PROBLEM, f"cannot reach the {region.code} login host", evidence, error_fix(error))
+        return Result("token", title, PROBLEM, f"cannot reach {here}", evidence, error_fix(error))
+    status = error.status or 0
+    if status >= 500:
+        return Result(
+            "token",
+            title,
+            PROBLEM,
+            f"{here} is unavailable ({status}): an outage, not your credentials",
+            evidence,
+            "retry later; check the Genesys Cloud status page",
+        )
+    if status == 429:
+        return Result("token", title, PROBLEM, f"{here} rate-limits the token exchange", evidence, error_fix(error))
     if error.error_code == "unauthorized_client":
         # Genesys answers unauthorized_client when the client exists but has another grant type (I).
         return Result(
@@ -116,6 +225,15 @@ def check_token(ctx: Context, client_secret: str) -> Result:
             "the client exists here but may not use the client-credentials grant",
             evidence,
             "use a Client Credentials OAuth client (Admin > Integrations > OAuth) for the provider",
+        )
+    if not credentials_rejected(error):
+        return Result(
+            "token",
+            title,
+            PROBLEM,
+            f"{here} answered {status}, which says nothing about the credentials",
+            evidence,
+            "check --login-url (the token endpoint is <login URL>/oauth/token) and any proxy in between",
         )
     if not ctx.probe_regions:
         return Result(
@@ -130,16 +248,29 @@ def check_token(ctx: Context, client_secret: str) -> Result:
     return _probe(ctx, client_secret, region, evidence)
 
 
+def credentials_rejected(error: ApiError) -> bool:
+    """Whether a login host's answer is a verdict on the client id and secret."""
+    return error.kind == "http" and (error.status == 401 or error.error_code in CREDENTIAL_ERROR_CODES)
+
+
 def _probe(ctx: Context, client_secret: str, region: Region, evidence: list[str]) -> Result:
     title = "Token exchange (client credentials)"
-    tried = []
-    # A separate client, so a foreign region's token is discarded and never used against this org.
-    with GenesysApi(ctx.settings.region.api_url, timeout=ctx.timeout) as probe:
+    tried, unanswered = [], []
+    # A separate client, so a foreign region's token is discarded and never used against this org; same deadline.
+    with GenesysApi(ctx.settings.region.api_url, timeout=ctx.timeout, deadline=ctx.api.deadline) as probe:
         for code, login_url in region_login_urls().items():
             if code == region.code:
                 continue
+            outcome = probe.exchange_token(login_url, ctx.client_id, client_secret)
+            if outcome.error is not None and not credentials_rejected(outcome.error):
+                status = f" {outcome.error.status}" if outcome.error.status else ""
+                unanswered.append(f"{code} ({outcome.error.kind}{status})")
+                if outcome.error.kind in ("deadline", "out-of-time"):
+                    evidence = [*evidence, str(outcome.error)]
+                    break
+                continue
             tried.append(code)
-            if probe.exchange_token(login_url, ctx.client_id, client_secret).ok:
+            if outcome.ok:
                 ctx.cache["client_region"] = code
                 return Result(
                     "token",
@@ -150,6 +281,16 @@ def _probe(ctx: Context, client_secret: str, region: Region, evidence: list[str]
                     f"use a client created in the {region.code} org (Admin > Integrations > OAuth there), or, if "
                     f"the stack really belongs in {code}, set genesys-messaging:region {code}",
                 )
+    if unanswered:
+        return Result(
+            "token",
+            title,
+            PROBLEM,
+            "no region that gave a verdict accepts these credentials; some gave none",
+            [*evidence, f"also rejected in: {', '.join(tried) or 'none'}", f"no verdict from: {', '.join(unanswered)}"],
+            "rerun --probe-regions later for the regions without a verdict; if it persists, the secret is wrong or "
+            "the client was deleted or disabled",
+        )
     return Result(
         "token",
         title,
@@ -243,21 +384,22 @@ def check_client(ctx: Context) -> list[Result]:
             Result("client", title, SKIPPED, "needs a token (see the token exchange)"),
             Result("permissions", "Deployer permissions", SKIPPED, "needs a token (see the token exchange)"),
         ]
-    try:
-        client = ctx.api.get(f"/api/v2/oauth/clients/{ctx.client_id}")
-    except ApiError as error:
-        return [
-            Result(
-                "client",
-                title,
-                PROBLEM,
-                "cannot read the client's own record",
-                [str(error)],
-                error_fix(error, "oauth:client:view"),
-            ),
-            Result("permissions", "Deployer permissions", SKIPPED, "needs the client's roles"),
-        ]
-    ctx.cache["client"] = client
+    first = guarded(ctx, "client", title, "oauth:client:view", lambda: _client(ctx, title))
+    if first.status != OK and "client_roles" not in ctx.cache:
+        if first.status == PROBLEM and first.summary.startswith("the API call failed"):
+            first.summary = "cannot read the client's own record"
+        return [first, Result("permissions", "Deployer permissions", SKIPPED, "needs the client's roles")]
+    title, role_ids = "Deployer permissions", ctx.cache["client_roles"]
+    if not role_ids:
+        return [first, Result("permissions", title, PROBLEM, "no roles, so no permissions", [], first.fix)]
+    return [
+        first,
+        guarded(ctx, "permissions", title, "authorization:role:view", lambda: _permissions(ctx, role_ids)),
+    ]
+
+
+def _client(ctx: Context, title: str) -> Result:
+    client = ctx.api.get_object(f"/api/v2/oauth/clients/{segment(ctx.client_id)}")
     grant = client.get("authorizedGrantType", "")
     scopes = client.get("scope") or []
     role_ids = list(dict.fromkeys(r.get("roleId") or r.get("id") for r in client.get("roleDivisions") or []))
@@ -271,8 +413,9 @@ def check_client(ctx: Context) -> list[Result]:
         problems.append("the client has no roles, so its token carries no permissions")
     if scopes:
         problems.append(f"scopes {scopes} do not apply to client-credentials clients (and no messaging:* scope exists)")
+    ctx.cache["client"], ctx.cache["client_roles"] = client, role_ids
     if problems:
-        first = Result(
+        return Result(
             "client",
             title,
             PROBLEM,
@@ -281,18 +424,13 @@ def check_client(ctx: Context) -> list[Result]:
             "grant the client roles (with divisions) that hold the permissions in components/access.yaml; "
             "scopes are ignored for client credentials",
         )
-    else:
-        first = Result("client", title, OK, f"client credentials with {len(role_ids)} role(s)", evidence)
-    title = "Deployer permissions"
-    if not role_ids:
-        return [first, Result("permissions", title, PROBLEM, "no roles, so no permissions", [], first.fix)]
-    return [first, guarded("permissions", title, "authorization:role:view", lambda: _permissions(ctx, role_ids))]
+    return Result("client", title, OK, f"client credentials with {len(role_ids)} role(s)", evidence)
 
 
 def _permissions(ctx: Context, role_ids: list[str]) -> Result:
     policies, names = [], []
     for role_id in role_ids:
-        role = ctx.api.get(f"/api/v2/authorization/roles/{role_id}")
+        role = ctx.api.get_object(f"/api/v2/authorization/roles/{segment(role_id)}")
         names.append(role.get("name", role_id))
         policies += role.get("permissionPolicies") or []
     needed = required_permissions()
@@ -317,7 +455,7 @@ def check_granted_roles(ctx: Context) -> Result:
     client = ctx.cache.get("client")
     if client is None:
         return Result("granted-roles", title, SKIPPED, "needs the client's record (see the client check)")
-    return guarded("granted-roles", title, "authorization:role:view", lambda: _granted_roles(ctx, client, title))
+    return guarded(ctx, "granted-roles", title, "authorization:role:view", lambda: _granted_roles(ctx, client, title))
 
 
 def _named(ctx: Context, path: str, name: str) -> dict[str, Any] | None:

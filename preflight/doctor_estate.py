@@ -20,8 +20,18 @@ from typing import Any
 from components import naming
 from components.messenger_identity import oidc_integration_spec
 from components.settings import Site
-from preflight.doctor_checks import OK, PROBLEM, SKIPPED, Context, Result, error_fix, guarded
-from preflight.genesys_api import ApiError
+from preflight.doctor_checks import (
+    OK,
+    PROBLEM,
+    SHAPE_ERRORS,
+    SKIPPED,
+    Context,
+    Result,
+    error_fix,
+    guarded,
+    shape_problem,
+)
+from preflight.genesys_api import ApiError, segment
 
 FLOW_TYPE = "inboundshortmessage"
 # Display name of the integration type authenticated messaging needs (Genesys help, "Configure
@@ -35,7 +45,7 @@ def _with_token(ctx: Context, check: str, title: str, permissions: str, body: Ca
     """Run a check that calls the API: skipped without a token, a 403 names the missing permissions."""
     if not ctx.api.has_token:
         return Result(check, title, SKIPPED, "needs a token (see the token exchange)")
-    return guarded(check, title, permissions, body)
+    return guarded(ctx, check, title, permissions, body)
 
 
 def _integrations(ctx: Context) -> list[dict[str, Any]]:
@@ -93,8 +103,7 @@ def check_sites(ctx: Context) -> list[Result]:
 
 def _deployments(ctx: Context) -> list[dict[str, Any]]:
     if "deployments" not in ctx.cache:
-        body = ctx.api.get("/api/v2/webdeployments/deployments")
-        ctx.cache["deployments"] = (body.get("entities") or []) if isinstance(body, dict) else []
+        ctx.cache["deployments"] = ctx.api.entities(ctx.api.get_object("/api/v2/webdeployments/deployments"))
     return ctx.cache["deployments"]
 
 
@@ -139,7 +148,9 @@ def _configuration(ctx: Context, deployment: dict[str, Any]) -> tuple[list[str],
         return ["the deployment references no configuration version"], [], ["pulumi up to attach the configuration"]
     evidence = [f"configuration {config_id} version {version}"]
     problems, fixes = [], []
-    published = ctx.api.get(f"/api/v2/webdeployments/configurations/{config_id}/versions/{version}")
+    published = ctx.api.get_object(
+        f"/api/v2/webdeployments/configurations/{segment(config_id)}/versions/{segment(version)}"
+    )
     if version == "draft" or published.get("status") != "Active" or not published.get("datePublished"):
         problems.append(f"configuration version {version} is not published (status {published.get('status')})")
         fixes.append("publish the configuration (pulumi up publishes a new version on every change)")
@@ -164,7 +175,7 @@ def _flow(ctx: Context, site: Site, title: str) -> Result:
     flow_ref = (deployment or {}).get("flow") or {}
     problems = []
     if flow_ref.get("id"):
-        flow = ctx.api.get(f"/api/v2/flows/{flow_ref['id']}")
+        flow = ctx.api.get_object(f"/api/v2/flows/{segment(flow_ref['id'])}")
     else:
         # No flow to follow from the deployment: look the stack's flow up by name to say what exists.
         found = list(ctx.api.get_all("/api/v2/flows", {"name": expected, "type": FLOW_TYPE}))
@@ -284,7 +295,7 @@ def _oidc_keys(ctx: Context, title: str) -> Result:
     spec, type_id = oidc_integration_spec(), itype["id"]
     credential = spec["credential"]
     problems, evidence = [], [f"checked against type '{type_id}' ({itype.get('name')})"]
-    schema = ctx.api.get(f"/api/v2/integrations/types/{type_id}/configschemas/properties")
+    schema = ctx.api.get_object(f"/api/v2/integrations/types/{segment(type_id)}/configschemas/properties")
     problems += _key_problems(
         "properties",
         spec["properties"],
@@ -294,7 +305,7 @@ def _oidc_keys(ctx: Context, title: str) -> Result:
         f"a property of type {type_id}",
     )
     # Credential slots are the type's `credentials` map (IntegrationType.md, CredentialSpecification.md).
-    slots = ctx.api.get(f"/api/v2/integrations/types/{type_id}").get("credentials") or {}
+    slots = ctx.api.get_object(f"/api/v2/integrations/types/{segment(type_id)}").get("credentials") or {}
     slot, type_name = credential["slot"], credential["type"]
     accepted = list((slots.get(slot) or {}).get("credentialTypes") or [])
     if slot not in slots:
@@ -305,8 +316,7 @@ def _oidc_keys(ctx: Context, title: str) -> Result:
         if v.get("required") and s != slot
     ]
     # A CredentialTypeListing in most SDKs' docs, a bare list in the Python SDK's: accept both.
-    listing = ctx.api.get("/api/v2/integrations/credentials/types")
-    ctypes = (listing.get("entities") or []) if isinstance(listing, dict) else listing
+    ctypes = ctx.api.entities(ctx.api.get("/api/v2/integrations/credentials/types"))
     ctype = next((c for c in ctypes if c.get("name") == type_name), None)
     if ctype is None or (slot in slots and type_name not in accepted):
         where = f"accepted in slot '{slot}'" if slot in slots else "a credential type on this org"
@@ -348,15 +358,21 @@ def check_discovery(ctx: Context) -> Result:
     try:
         return _discovery(ctx, title, url, where, configured)
     except ApiError as error:
+        if error.kind == "out-of-time":
+            return Result("idp-discovery", title, SKIPPED, "not checked: the run's --deadline had passed", [str(error)])
         # The IdP, not Genesys, answered: Genesys permission hints would mislead here.
         fix = error_fix(error) if error.kind != "http" else "check identityProvider.discoveryUri with your IdP admin"
         return Result("idp-discovery", title, PROBLEM, "the discovery document cannot be read", [str(error)], fix)
+    except SHAPE_ERRORS as error:
+        return shape_problem(ctx, "idp-discovery", title, error)
 
 
 def _discovery(ctx: Context, title: str, url: str, where: str, configured: str) -> Result:
     document = ctx.api.get_public_json(url)
+    if not isinstance(document, dict):
+        raise ApiError("shape", f"unexpected response shape from {url}: not a JSON object")
     expected = configured.removesuffix(DISCOVERY_SUFFIX).rstrip("/")
-    issuer = document.get("issuer") if isinstance(document, dict) else None
+    issuer = document.get("issuer")
     evidence = [f"fetched {where}", f"issuer {issuer!r}"]
     if not isinstance(issuer, str):
         return Result(

@@ -13,12 +13,12 @@ import base64
 import json
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 from components import naming
 from components.access_data import access_spec
@@ -31,6 +31,11 @@ ACCESS_TOKEN = "fake-access-token-5b8d3c4f"
 OIDC_TYPE_NAME = "OpenID Connect Messenger Configuration"
 HOME_DIVISION = "division-home"
 STALL_SECONDS = 5
+TRICKLE_SECONDS = 0.1
+"""One byte per this long: under any per-read timeout, so only a whole-request limit stops it."""
+HUGE_BYTES = 64 * 1024 * 1024
+ERROR_DETAIL_CHARS = 200
+"""Where the client cuts an error message (preflight/genesys_api.py); the "long" echo puts a secret across it."""
 
 
 def policies(permissions: list[str]) -> list[dict[str, Any]]:
@@ -74,6 +79,28 @@ class FakeOrg:
     """Path prefixes that never answer (until the server stops)."""
     echo_credentials: bool = False
     """Quote the received credentials in error messages, as a careless gateway might."""
+    echo_style: str = "plain"
+    """How they are quoted: plain, basic (the raw Basic header), quote, quote_plus (URL-encoded), cut (the server's
+    message ends inside the secret) or long (padded so the client's cut falls inside the secret)."""
+    client_secret: str = CLIENT_SECRET
+    login_answer: tuple[int, dict[str, str], Any] | None = None
+    """(status, headers, body) the login host answers every token request with: an outage, a redirect."""
+    redirects: dict[str, str] = field(default_factory=dict)
+    """Path prefix -> Location of a 302 answered instead."""
+    throttle_status: int = 429
+    """The status `rate_limited` answers with (503 plays an outage with Retry-After)."""
+    trickled: set[str] = field(default_factory=set)
+    """Path prefixes answered one byte per TRICKLE_SECONDS, from the status line on (until the server stops)."""
+    trickle_body_only: bool = False
+    """Send the status line and headers at once and trickle only the body."""
+    huge: set[str] = field(default_factory=set)
+    """Path prefixes answered with HUGE_BYTES of body (until the client hangs up)."""
+    huge_declared: bool = True
+    """Whether the huge answer declares its Content-Length (else it ends when the connection closes)."""
+    mangled: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    """Path prefix -> a function applied to the body of every 200 answer there: unexpected shapes."""
+    token_rejection: tuple[int, str, str] | None = None
+    """(status, code, message) every API call with the right token is answered with: a token the API refuses."""
     page_size: int | None = None
     """Force a page size on listings, to exercise paging."""
     hits: Counter = field(default_factory=Counter)
@@ -291,17 +318,73 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test)
 
+    def _trickle(self) -> None:
+        """A small answer sent one byte at a time: each read gets a byte in time, the request never ends."""
+        body = json.dumps({"entities": [], "padding": "." * 200}).encode()
+        head = f"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        if self.org.trickle_body_only:
+            self.wfile.write(head)
+            head = b""
+        try:
+            for byte in head + body:
+                if self.stop.wait(TRICKLE_SECONDS):
+                    return
+                self.wfile.write(bytes([byte]))
+        except OSError:
+            pass  # the client gave up
+
+    def _huge(self) -> None:
+        length = f"Content-Length: {HUGE_BYTES}\r\n" if self.org.huge_declared else ""
+        self.wfile.write(f"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n{length}\r\n".encode())
+        chunk = b" " * 65536
+        try:
+            for _ in range(HUGE_BYTES // len(chunk)):
+                if self.stop.is_set():
+                    return
+                self.wfile.write(chunk)
+        except OSError:
+            pass  # the client stopped reading, as it should
+
+    def _echoed(self, value: str, secret: str) -> str:
+        """`value` (which contains `secret`) as a careless server quotes it back, per the org's echo_style."""
+        style = self.org.echo_style
+        if style == "quote":
+            return quote(value, safe="")
+        if style == "quote_plus":
+            return quote_plus(value)
+        if style == "basic":
+            return base64.b64encode(value.encode()).decode()
+        if style == "cut":
+            return value[: value.index(secret) + len(secret) - 4]  # all but the secret's last 4 characters
+        return value
+
+    def _padded(self, message: str) -> str:
+        """For the "long" style: padding that puts the end of `message` just past the client's cut."""
+        if self.org.echo_style != "long":
+            return message
+        return "." * max(0, ERROR_DETAIL_CHARS - len(message) + 8) + message
+
     def _intercepted(self, path: str) -> bool:
-        """Stall, rate limit or forbid per the org's test settings; True when answered."""
+        """Stall, trickle, redirect, rate limit or forbid per the org's test settings; True when answered."""
         org = self.org
         org.hits[(self.command, path)] += 1
         if any(path.startswith(p) for p in org.stalled):
             self.stop.wait(STALL_SECONDS)
             return True
+        if any(path.startswith(p) for p in org.trickled):
+            self._trickle()
+            return True
+        if any(path.startswith(p) for p in org.huge):
+            self._huge()
+            return True
+        for prefix, location in org.redirects.items():
+            if path.startswith(prefix):
+                self._send(302, {}, {"Location": location})
+                return True
         for prefix, remaining in org.rate_limited.items():
             if path.startswith(prefix) and remaining > 0:
                 org.rate_limited[prefix] = remaining - 1
-                status, body = _error(429, "too.many.requests", "Rate limit exceeded")
+                status, body = _error(org.throttle_status, "too.many.requests", "Rate limit exceeded")
                 self._send(status, body, {"Retry-After": org.retry_after})
                 return True
         if any(path.startswith(p) for p in org.forbidden):
@@ -323,16 +406,30 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         form = parse_qs(self.rfile.read(length).decode())
         auth = self.headers.get("Authorization", "")
-        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        if form.get("grant_type") != ["client_credentials"]:
+        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{self.org.client_secret}".encode()).decode()
+        if self.org.login_answer is not None:
+            status, headers, body = self.org.login_answer
+            self._send(status, body, headers)
+        elif form.get("grant_type") != ["client_credentials"]:
             self._send(400, {"error": "unsupported_grant_type", "description": "grant type not supported"})
         elif region == self.org.home_region and auth == expected:
-            self._send(200, {"access_token": ACCESS_TOKEN, "token_type": "bearer", "expires_in": 86399})
+            self._send(200, self._mangled("/oauth/token", {"access_token": ACCESS_TOKEN, "token_type": "bearer"}))
         else:
             # Genesys answers a client unknown in this region exactly like a wrong secret.
-            detail = f"client not found: {base64.b64decode(auth[6:]).decode()}" if self.org.echo_credentials else ""
-            description = detail or "client not found"
+            description = "client not found"
+            if self.org.echo_credentials and self.org.echo_style == "basic":
+                description = f"client not found (Authorization: {auth})"
+            elif self.org.echo_credentials:
+                received = base64.b64decode(auth[6:]).decode()
+                secret = received.split(":", 1)[-1]
+                description = self._padded(f"client not found: {self._echoed(received, secret)}")
             self._send(400, {"error": "invalid_client", "description": description, "error_description": description})
+
+    def _mangled(self, path: str, body: Any) -> Any:
+        for prefix, mangle in self.org.mangled.items():
+            if path.startswith(prefix):
+                return mangle(body)
+        return body
 
     def do_PUT(self) -> None:
         path = urlsplit(self.path).path
@@ -361,14 +458,21 @@ class _Handler(BaseHTTPRequestHandler):
         if self._intercepted(path):
             return
         if path == "/idp/.well-known/openid-configuration":
-            self._send(200, self.org.discovery)
+            self._send(200, self._mangled(path, self.org.discovery))
             return
         received = self.headers.get("Authorization", "")
         if received != f"Bearer {ACCESS_TOKEN}":
-            echo = f" (got {received})" if self.org.echo_credentials else ""
-            self._send(*_error(401, "bad.credentials", "Invalid login credentials." + echo))
+            echo = ""
+            if self.org.echo_credentials:
+                echo = f" (got {self._echoed(received, received.removeprefix('Bearer '))}"
+                echo += ")" if self.org.echo_style != "cut" else ""
+            self._send(*_error(401, "bad.credentials", self._padded("Invalid login credentials." + echo)))
             return
-        self._send(*self._api(path, query))
+        if self.org.token_rejection is not None:
+            self._send(*_error(*self.org.token_rejection))
+            return
+        status, body = self._api(path, query)
+        self._send(status, self._mangled(path, body) if status == 200 else body)
 
     def _api(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
         org, parts = self.org, path.strip("/").split("/")[2:]

@@ -1,15 +1,21 @@
 """`python -m preflight doctor` against a fake org: each check through its ok and problem paths.
 
-Every run asserts that neither the client secret nor any access token reaches stdout or stderr.
+Every run asserts that neither the client secret nor any access token reaches stdout or stderr, in any form a
+server may echo them (URL-encoded, base64, as an HTTP Basic header, cut short), and that no traceback does.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import socket
+import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -32,6 +38,32 @@ GRANTED = access_spec().granted_by_stacks
 
 STALE_ENV_TOKEN = "stale-env-token-0d9e8f7a"
 SECRETS = (CLIENT_SECRET, ACCESS_TOKEN, STALE_ENV_TOKEN)
+LEAK_PREFIX = 8
+"""A secret's first characters that must not show either: what a cut echo leaves."""
+ODD_SECRET = "Odd se+cr/et=&%7e-4c2b9d1a"
+"""A secret every URL encoding changes (space, +, /, =, &, %)."""
+
+
+def leak_forms(secret: str) -> list[str]:
+    """What must never reach the output for one secret: itself, URL-encoded, base64, the HTTP Basic header built
+    from it, and the first LEAK_PREFIX characters of each (cut short at a truncation)."""
+    basic = base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()
+    # Of the Basic form, the part that encodes the client id (not secret) may show; from there on nothing may.
+    basic_prefix = basic[: len(base64.b64encode(f"{CLIENT_ID}:".encode()).decode().rstrip("=")) + LEAK_PREFIX]
+    forms = [secret, quote(secret, safe=""), quote(secret), quote_plus(secret), basic, basic_prefix]
+    forms += [base64.b64encode(secret.encode()).decode(), secret[:LEAK_PREFIX]]
+    # base64 of any text containing the secret: pad it to each alignment, keep the characters only it decides.
+    for pad in ("", "x", "xx"):
+        encoded = base64.b64encode(f"{pad}{secret}".encode()).decode()
+        forms.append(encoded[4 if pad else 0 : 4 * (len(pad + secret) // 3)][:16])
+    return list(dict.fromkeys(forms))
+
+
+def assert_nothing_leaked(text: str) -> None:
+    for secret in (os.environ.get(CLIENT_SECRET_VAR) or CLIENT_SECRET, *SECRETS):
+        for form in leak_forms(secret):
+            assert form not in text, f"secret leaked as {form!r}"
+    assert "Traceback" not in text
 
 
 @dataclass
@@ -40,6 +72,7 @@ class Report:
     out: str
     err: str
     document: dict[str, Any] | None
+    seconds: float = 0.0
 
     def check(self, check_id: str) -> dict[str, Any]:
         assert self.document is not None, f"no JSON report; stderr: {self.err}"
@@ -90,12 +123,13 @@ def doctor(org: FakeOrg, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
             argv = ["doctor", *source, "--format", fmt, "--timeout", "2", "--api-url", base]
             argv += ["--login-url", f"{base}/login/eu-west-1"]
             argv += ["--discovery-url", f"{base}/idp/.well-known/openid-configuration", *extra]
+            started = time.monotonic()
             code = main(argv)
+            seconds = time.monotonic() - started
             out, err = capsys.readouterr()
-            for secret in SECRETS:
-                assert secret not in out and secret not in err, f"secret leaked in {fmt} output"
+            assert_nothing_leaked(out + err)
             document = json.loads(out) if fmt == "json" and out.strip() else None
-            return Report(code, out, err, document)
+            return Report(code, out, err, document, seconds)
 
         run.base = base
         yield run
@@ -657,3 +691,263 @@ def test_doctor_looks_for_the_names_the_program_declares():
     assert configurations == {naming.configuration_name(settings, site.key) for site in settings.sites}
     (flow,) = run.of_type(":Flow")
     assert flow.inputs["substitutions"]["flow_name"] == naming.flow_name(settings)
+
+
+# --- hostile or broken servers (issue 14): URLs, deadlines, classification, redaction --------------------
+
+# Each of these sends the credentials (or the token) somewhere other than the loopback host it seems to name,
+# or over plain http to another host: http://127.0.0.1:80@evil.example is evil.example, with user info.
+CREDENTIAL_CARRYING_URLS = [
+    "http://127.0.0.1:80@evil.example",
+    "http://[::1]:1@evil.example/login",
+    "http://localhost@evil.example",
+    "https://user:hunter2@login.mypurecloud.ie",
+    "http://localhost\\@evil.example",
+    "http://127.0.0.1.evil.example",
+    "http://evil.example#@127.0.0.1",
+    "http://127.0.0.1:99999",
+    "ftp://127.0.0.1/login",
+]
+
+
+@pytest.mark.parametrize("option", ["--api-url", "--login-url", "--discovery-url"])
+@pytest.mark.parametrize("url", CREDENTIAL_CARRYING_URLS)
+def test_urls_that_would_carry_credentials_elsewhere_are_refused(doctor, org, option, url):
+    report = doctor(option, url)
+    assert report.code == 2, report.out
+    assert report.err.startswith(f"doctor: {option} "), report.err
+    assert "hunter2" not in report.err
+    assert not org.hits, "nothing is sent anywhere"
+
+
+@pytest.mark.parametrize("url", ["http://localhost:{port}", "http://127.0.0.2:{port}/x", "http://[::1]:{port}"])
+def test_plain_http_to_loopback_is_allowed(doctor, url):
+    report = doctor("--discovery-url", url.format(port=1))
+    assert report.code == 1  # nothing listens there: a network problem, not a refused URL
+    assert report.check("idp-discovery")["summary"] == "the discovery document cannot be read"
+
+
+def test_login_redirect_is_named_and_not_followed(doctor, org):
+    org.login_answer = (302, {"Location": "https://collector.evil.example/steal?x=1"}, {})
+    report = doctor("--probe-regions")
+    token = report.check("token")
+    assert token["summary"] == "the eu-west-1 login host answers with a redirect, which is not followed"
+    assert "redirect to collector.evil.example, not followed" in report.text("token")
+    assert "rejects these credentials" not in report.out and "probe" not in report.text("token")
+    assert {p for (m, p) in org.hits if m == "POST"} == {"/login/eu-west-1/oauth/token"}, "no region was probed"
+
+
+def test_api_redirect_is_named_and_not_followed(doctor, org):
+    org.redirects["/api/v2/webdeployments/deployments"] = "https://mirror.evil.example/deployments"
+    report = doctor()
+    assert report.code == 1
+    assert "GET /api/v2/webdeployments/deployments -> 302: redirect to mirror.evil.example, not followed" in (
+        report.text("deployment:www")
+    )
+    assert "never follows a redirect" in report.check("deployment:www")["fix"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_login_outage_is_an_outage_not_wrong_credentials(doctor, org, status):
+    org.login_answer = (status, {"Retry-After": "30"}, {"message": "Service Unavailable"})
+    report = doctor("--probe-regions", "--deadline", "5")
+    token = report.check("token")
+    assert token["summary"] == f"the eu-west-1 login host is unavailable ({status}): an outage, not your credentials"
+    assert "retry later" in token["fix"]
+    assert "probe" not in report.text("token") and "rejects" not in report.text("token")
+    assert {p for (m, p) in org.hits if m == "POST"} == {"/login/eu-west-1/oauth/token"}, "no region was probed"
+    assert report.seconds < 5
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [
+        (403, "token.expired", "Token is invalid or expired"),
+        (403, "not.authorized", "Token is invalid or expired"),
+        (401, "bad.credentials", "Invalid login credentials."),
+    ],
+    ids=["token-expired", "message-only", "unauthorized"],
+)
+def test_a_token_refused_on_every_call_is_one_problem(doctor, org, status, code, message):
+    org.token_rejection = (status, code, message)
+    report = doctor()
+    assert report.code == 1
+    problems = [c for c in report.document["checks"] if c["status"] == "problem"]
+    assert [c["check"] for c in problems] == ["client"], problems
+    assert report.cause["summary"] == "the API rejects the token the login host has just minted"
+    assert message in report.text("client")
+    assert "region" in report.cause["fix"] and "missing" not in report.out
+    api_gets = [p for (m, p) in org.hits if m == "GET" and p.startswith("/api/")]
+    assert api_gets == [f"/api/v2/oauth/clients/{CLIENT_ID}"], "no call after the token was refused"
+    skipped = {c["check"] for c in report.document["checks"] if c["status"] == "skipped"}
+    assert {"permissions", "granted-roles", "deployment:www", "crm-action"} <= skipped
+
+
+def test_missing_permission_is_still_a_permission_problem(doctor, org):
+    org.forbidden.add("/api/v2/integrations/actions")
+    check = doctor().check("crm-action")
+    assert check["fix"].startswith("add integrations:action:view")
+
+
+def test_trickling_headers_are_cut_at_the_request_limit(doctor, org):
+    org.trickled.add("/api/v2/webdeployments/deployments")
+    report = doctor("--timeout", "1")
+    text = report.text("deployment:www")
+    assert "GET /api/v2/webdeployments/deployments: no complete answer from 127.0.0.1 within the timeout" in text
+    assert "larger --timeout" in report.check("deployment:www")["fix"]
+    assert report.seconds < 15  # four calls of at most a second each; uncut, each takes ~30s
+
+
+def test_trickling_body_is_cut_at_the_request_limit(doctor, org):
+    org.trickled.add("/api/v2/integrations/types")
+    org.trickle_body_only = True
+    report = doctor("--timeout", "1")
+    assert "GET /api/v2/integrations/types: no complete answer" in report.text("oidc-integration")
+    assert report.seconds < 10
+
+
+def test_the_deadline_bounds_the_whole_run(doctor, org):
+    org.stalled.add("/api/v2/")
+    report = doctor("--timeout", "1", "--deadline", "2.5")
+    assert report.code == 1
+    assert report.seconds < 6, report.seconds
+    texts = " ".join(report.text(c["check"]) for c in report.document["checks"])
+    assert "was cut off when the run's deadline (2.5s, --deadline) passed" in texts
+    assert any(c["summary"] == "not checked: the run's --deadline had passed" for c in report.document["checks"])
+    assert report.check("idp-discovery")["status"] == "skipped"
+
+
+def test_retry_waits_count_against_the_deadline(doctor, org):
+    org.throttle_status, org.retry_after = 503, "0.4"
+    org.rate_limited["/api/v2/"] = 1000
+    report = doctor("--deadline", "2")
+    assert report.code == 1
+    assert report.seconds < 5, report.seconds
+    assert report.check("client")["summary"] == "the API host is unavailable (503)"
+    assert "--deadline" in json.dumps(report.document)
+
+
+def test_a_long_retry_after_is_not_waited_for(doctor, org):
+    org.throttle_status, org.retry_after = 503, "30"
+    org.rate_limited["/api/v2/"] = 1000
+    report = doctor()
+    assert report.seconds < 10, report.seconds
+    assert "asked to retry after 30s, more than the 10s waited" in report.text("client")
+    assert "status page" in report.check("client")["fix"]
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_huge_answer_is_not_read(doctor, org, declared):
+    org.huge.add("/api/v2/integrations/types")
+    org.huge_declared = declared
+    report = doctor()
+    assert "GET /api/v2/integrations/types: the answer is larger than 5 MiB (not read)" in report.text(
+        "oidc-integration"
+    )
+    assert report.seconds < 20
+
+
+def _numbers_for_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _numbers_for_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_for_strings(v) for v in value]
+    return 7 if isinstance(value, str) else value
+
+
+def _nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (None if k not in ("pageCount",) else v) for k, v in value.items()}
+    return value
+
+
+SHAPES: dict[str, Callable[[Any], Any]] = {
+    "list-for-object": lambda body: [body],
+    "null": lambda body: None,
+    "number": lambda body: 42,
+    "numbers-for-strings": _numbers_for_strings,
+    "null-values": _nulls,
+    "null-entities": lambda body: {**body, "entities": [None, 3]} if isinstance(body, dict) else body,
+    "entities-object": lambda body: (
+        {**body, "entities": {"a": 1}, "pageCount": "many"} if isinstance(body, dict) else 1
+    ),
+    "deep": lambda body: json.loads("[" * 50 + "]" * 50),
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_unexpected_shapes_everywhere_never_crash(doctor, org, shape):
+    org.mangled.update({"/api/": SHAPES[shape], "/idp/": SHAPES[shape]})
+    for fmt in ("json", "text"):
+        report = doctor(fmt=fmt)  # the fixture asserts no traceback and no secret
+        assert report.code == 1, report.out + report.err
+    assert "unexpected response shape from /" in report.out or shape in ("null-values", "numbers-for-strings")
+
+
+@pytest.mark.parametrize(
+    ("path", "check"),
+    [
+        (f"/api/v2/oauth/clients/{CLIENT_ID}", "client"),
+        ("/api/v2/authorization/roles/role-deployer", "permissions"),
+        ("/api/v2/authorization/divisions", "granted-roles"),
+        ("/api/v2/webdeployments/deployments", "deployment:www"),
+        ("/api/v2/webdeployments/configurations/configuration-www/versions/4", "deployment:www"),
+        ("/api/v2/flows/flow-inbound", "flow:www"),
+        ("/api/v2/integrations/types", "oidc-integration"),
+        ("/api/v2/integrations/credentials/types", "oidc-keys"),  # a bare list is one of its documented shapes
+        ("/api/v2/integrations/types/{oidc_type}", "oidc-keys"),
+        ("/api/v2/integrations/actions", "crm-action"),
+        ("/idp/.well-known/openid-configuration", "idp-discovery"),
+    ],
+)
+def test_unexpected_shape_names_its_path(doctor, org, path, check):
+    path = path.format(oidc_type=org.settings.oidc_integration_type)
+    org.mangled[path] = lambda body: {"entities": [None]} if path.endswith("credentials/types") else [body]
+    report = doctor()
+    assert report.check(check)["status"] == "problem"
+    text = report.text(check)
+    assert "unexpected response shape from " in text and path in text, text
+
+
+def test_unexpected_token_answer_is_not_a_credentials_problem(doctor, org):
+    org.mangled["/oauth/token"] = lambda body: [body]
+    report = doctor()
+    assert report.check("token")["summary"] == "the eu-west-1 login host did not answer like an OAuth token endpoint"
+    assert "unexpected response shape from /login/eu-west-1/oauth/token" in report.text("token")
+
+
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x9b31m\u202eevil\r\n"
+
+
+def test_escape_sequences_in_org_names_are_neutralised(doctor, org):
+    org.client["name"] = "deployer" + ESCAPES
+    org.deployments[0]["name"] = "stg-www" + ESCAPES
+    org.oidc_type()["id"] = "oidc\x1b[31m"
+    report = doctor(fmt="text")
+    controls = {c for c in report.out if unicodedata.category(c) == "Cc" and c != "\n"}
+    assert not controls, controls
+    assert "\u202e" not in report.out
+    assert "deployer\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\u202eevil\\x0d\\x0a" in report.out
+    assert "stg-www\\x1b[2J" in report.out
+    assert "\x1b" not in doctor().out  # JSON escapes them too
+
+
+@pytest.mark.parametrize("style", ["plain", "basic", "quote", "quote_plus", "cut", "long"])
+@pytest.mark.parametrize("secret", [CLIENT_SECRET, ODD_SECRET], ids=["secret", "odd-secret"])
+def test_echoed_secrets_are_redacted_in_every_form(doctor, org, monkeypatch, style, secret):
+    org.echo_credentials, org.echo_style, org.client_secret = True, style, secret
+    org.home_region = "eu-central-1"
+    monkeypatch.setenv(CLIENT_SECRET_VAR, secret)
+    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, STALE_ENV_TOKEN)
+    for fmt in ("json", "text"):
+        report = doctor("--probe-regions", fmt=fmt)  # the fixture asserts no form of any secret in the output
+        assert report.code == 1
+        assert "***" in report.out
+
+
+@pytest.mark.parametrize(("option", "value"), [("--timeout", "0"), ("--deadline", "-1"), ("--deadline", "inf")])
+def test_unusable_time_limits_are_usage_errors(doctor, org, option, value):
+    report = doctor(option, value)
+    assert report.code == 2
+    assert f"{option} must be a positive number of seconds" in report.err
+    assert not org.hits
