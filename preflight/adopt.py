@@ -32,7 +32,7 @@ from rich.text import Text
 from components import provider_binding as binding
 from components.access_data import api_permissions
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
-from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url, add_org_arguments, check_org_options
+from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url, add_org_arguments, check_org_options, printable
 from preflight.doctor_checks import error_fix
 from preflight.doctor_estate import FLOW_TYPE
 from preflight.genesys_api import MAX_PAGES, ApiError, Deadline, GenesysApi, checked_url
@@ -475,7 +475,8 @@ def _print_text(document: dict[str, Any]) -> None:
         if o["outcome"] != SKIPPED:
             style = "bold red" if o["differences"] else _STYLE.get(o["outcome"], "")
             outcome = Text(o["outcome"] + (" (differs)" if o["differences"] else ""), style=style)
-            table.add_row(Text(o["name"]), Text(o["genesys_name"]), outcome, Text(_detail(o)))
+            # Ids and differences come from the org: shown with control characters escaped (doctor.printable).
+            table.add_row(Text(o["name"]), Text(printable(o["genesys_name"])), outcome, Text(printable(_detail(o))))
     console.print(table)
     reasons: dict[str, list[str]] = {}
     for o in skipped:

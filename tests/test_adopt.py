@@ -432,3 +432,22 @@ def test_plain_http_api_url_elsewhere_is_refused(adopt):
 def test_unknown_stack_is_a_usage_error(capsys):
     assert main(["adopt", "--stack", "no-such-stack"]) == 2
     assert "unknown stack" in capsys.readouterr().err
+
+
+def test_text_report_escapes_terminal_sequences_from_the_org(capsys):
+    from preflight.adopt import _print_text
+
+    document = {
+        "stack": "staging", "region": "eu-west-1", "apiUrl": "https://api.example", "output": "",
+        "result": "problem", "next": [],
+        "counts": {"import": 0, "create": 0, "ambiguous": 1, "differing": 0, "failed": 0},
+        "resources": [
+            {
+                "name": "routing-queue", "genesys_name": "q\x1b[2J", "outcome": "ambiguous",
+                "ids": ["id-1\x1b]0;owned\x07", "id-2"], "differences": [], "reason": "", "fix": "",
+            }
+        ],
+    }  # fmt: skip
+    _print_text(document)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b" in out
