@@ -113,11 +113,13 @@ def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPA
     name = path.name
     stack = name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
     text = _read_text(path)
+    loader = _UniqueKeyLoader(text)
     try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        # Parsed once: composed, measured (aliases expanded within the budget), then constructed.
+        node = loader.get_single_node()
         if node is not None:
             _count_nodes(node, [MAX_NODES])
-        document = yaml.load(text, Loader=_UniqueKeyLoader) or {}
+        document = (loader.construct_document(node) if node is not None else None) or {}
     except StackFileError as error:
         raise StackFileError(f"{name}: {error}") from None
     except yaml.YAMLError as error:
@@ -125,6 +127,8 @@ def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPA
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise StackFileError(f"{name}: YAML syntax error{where}: {problem}") from None
+    finally:
+        loader.dispose()
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise StackFileError(f"{name}: expected a mapping with a 'config:' mapping at the top")
     config: dict[str, str] = {}
