@@ -136,6 +136,12 @@ def known(value: Any) -> bool:
     return value is not UNKNOWN
 
 
+def unproven(report_violation: ReportViolation, urn: str, field: str, fix: str) -> None:
+    """A mandatory rule cannot judge a value a preview does not know: unknown means unproven, so it fails and
+    says so. The program gives every value these rules read as a literal, so a first preview knows them."""
+    report_violation(f"{urn}: {field} is not known before deploy, so this rule cannot verify it. {fix}")
+
+
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Every (path, string) in a plain value."""
     if isinstance(value, str):
@@ -216,6 +222,7 @@ def region_consistency_validator(args: ResourceValidationArgs, report_violation:
     if args.resource_type == PROVIDER_TYPE:
         aws_region = props.get("awsRegion")
         if not known(aws_region):
+            unproven(report_violation, args.urn, "awsRegion", "Set it from the stack's region setting.")
             return
         if not isinstance(aws_region, str) or aws_region.lower() not in REGION_DOMAINS:
             report_violation(
@@ -250,7 +257,10 @@ def oauth_client_grant_shape_validator(args: ResourceValidationArgs, report_viol
         return
     props = plain(args.props)
     grant, roles, scopes = props.get("authorizedGrantType"), props.get("roles"), props.get("scopes")
-    if grant is None or not known(grant):
+    if grant is not None and not known(grant):
+        unproven(report_violation, args.urn, "authorizedGrantType", "Give the grant type as a literal.")
+        return
+    if grant is None:
         return
     if grant == CLIENT_CREDENTIALS:
         if known(roles) and not roles:
@@ -289,8 +299,11 @@ def oauth_token_lifetime_validator(args: ResourceValidationArgs, report_violatio
     if args.resource_type != OAUTH_CLIENT:
         return
     seconds = plain(args.props).get("accessTokenValiditySeconds")
-    if seconds is None or not known(seconds):
+    if seconds is None:
         return  # the provider's default, 86400 s, is within range
+    if not known(seconds):
+        unproven(report_violation, args.urn, "accessTokenValiditySeconds", "Give the lifetime as a literal.")
+        return
     if not isinstance(seconds, (int, float)) or not TOKEN_MIN <= seconds <= TOKEN_MAX:
         report_violation(
             f"OAuth client {args.urn} has accessTokenValiditySeconds {seconds}, outside {TOKEN_MIN}..{TOKEN_MAX} "
@@ -435,6 +448,7 @@ def web_deployment_wiring_validator(args: ResourceValidationArgs, report_violati
         report_violation(f"Web deployment {args.urn} has no flowId. Set flowId to the stack's inbound message flow.")
     configuration = props.get("configuration")
     if not known(configuration):
+        unproven(report_violation, args.urn, "configuration", "Reference the site's configuration resource.")
         return
     if not isinstance(configuration, Mapping) or not configuration.get("id"):
         report_violation(
@@ -533,7 +547,10 @@ def data_action_https_validator(args: ResourceValidationArgs, report_violation: 
         return
     request = plain(args.props).get("configRequest")
     url = request.get("requestUrlTemplate") if isinstance(request, Mapping) else None
-    if url is None or not known(url):
+    if url is None:
+        return
+    if not known(url):
+        unproven(report_violation, args.urn, "configRequest.requestUrlTemplate", "Build the URL from settings.")
         return
     # A Genesys Cloud data action (purecloud-data-actions) takes a path such as /api/v2/...: Genesys
     # resolves it against the org's own API over https, so it can name neither scheme nor region.

@@ -444,9 +444,16 @@ def test_validators_survive_unknown_values_in_proxied_props():
         }
     )
     args = resource_args(rules.OAUTH_CLIENT, props, protect=True)
+    reported = {}
     for rule in rules.RULES:
         if not rule.stack:
-            assert violations(rule.validator, args) == [], f"{args.urn}: {rule.id} failed on unknown values"
+            reported[rule.id] = violations(rule.validator, args)  # no crash on a proxied unknown
+    # A rule that reads an unknown value says it cannot verify it; none passes it silently or misjudges it.
+    assert reported.pop("oauth-token-lifetime") == [
+        f"{args.urn}: accessTokenValiditySeconds is not known before deploy, so this rule cannot verify it. "
+        "Give the lifetime as a literal."
+    ]
+    assert all(found == [] for found in reported.values()), reported
 
 
 # --- evaluate(): preflight's entry -----------------------------------------------------------------
@@ -629,3 +636,42 @@ def test_policy_token_range_is_the_settings_range():
 
     schema = settings_schema()["properties"]["tokenValiditySeconds"]
     assert (schema["minimum"], schema["maximum"]) == (rules.TOKEN_MIN, rules.TOKEN_MAX)
+
+
+# --- unknown means unproven: a first preview that cannot know a value fails and says so --------------
+
+
+@pytest.mark.parametrize(
+    ("validator", "type_", "props", "field"),
+    [
+        (rules.region_consistency_validator, rules.PROVIDER_TYPE, {"awsRegion": UNKNOWN_STRING}, "awsRegion"),
+        (
+            rules.oauth_client_grant_shape_validator,
+            rules.OAUTH_CLIENT,
+            {"authorizedGrantType": UNKNOWN_STRING},
+            "grant",
+        ),
+        (
+            rules.oauth_token_lifetime_validator,
+            rules.OAUTH_CLIENT,
+            {"accessTokenValiditySeconds": UNKNOWN_STRING},
+            "accessTokenValiditySeconds",
+        ),
+        (
+            rules.data_action_https_validator,
+            rules.INTEGRATION_ACTION,
+            {"configRequest": {"requestUrlTemplate": UNKNOWN_STRING}},
+            "requestUrlTemplate",
+        ),
+        (
+            rules.web_deployment_wiring_validator,
+            rules.DEPLOYMENT,
+            {"flowId": "f", "configuration": UNKNOWN_STRING},
+            "configuration",
+        ),
+    ],
+    ids=["region", "grant-type", "token-lifetime", "data-action-url", "deployment-configuration"],
+)
+def test_a_value_unknown_at_preview_is_reported_not_passed(validator, type_, props, field):
+    found = fails(validator, resource_args(type_, props), "not known before deploy")
+    assert any(field in message for message in found), found
