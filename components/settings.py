@@ -25,7 +25,7 @@ import yaml
 
 from components.errors import InvalidConfiguration
 from components.regions import Region, regions
-from components.stack_file import StackConfig, StackFileError, read_stack_file
+from components.stack_file import StackConfig
 
 NAMESPACE = "genesys-messaging"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -543,20 +543,13 @@ def load_from_stack_file(stack: StackConfig, project: str = NAMESPACE) -> Settin
     )
 
 
-def _encrypted_paths(stack_file: Path) -> frozenset[str] | None:
-    """The `secure:` paths of the stack file beside the program, when it is there and readable."""
-    try:
-        return read_stack_file(stack_file).encrypted if stack_file.is_file() else None
-    except StackFileError:
-        return None  # the CLI read it already; an unreadable copy only loses the per-value check
-
-
 def load_from_pulumi(encrypted: frozenset[str] | None = None) -> Settings:
     """The settings of the running Pulumi program (what `pulumi up` and the mocks hand it).
 
-    The CLI says only which top-level keys hold a secret; the stack file beside the program (or
-    `encrypted`, when the caller read it) tells which values were encrypted, so a plain secret
-    next to an encrypted one is refused under `pulumi up` too.
+    Under `pulumi up` the engine is trusted: a key it marks secret holds secrets, wherever they came
+    from (a `secure:` value, or a Pulumi ESC environment the stack file imports). The stack file is
+    not re-read here. The per-value check, that each secret leaf is itself a `secure:` value, belongs
+    to preflight, whose input is the file: it passes `encrypted`, the file's `secure:` paths.
     """
     import pulumi
     from pulumi.runtime import config as runtime_config
@@ -567,8 +560,6 @@ def load_from_pulumi(encrypted: frozenset[str] | None = None) -> Settings:
     }
     stack = pulumi.get_stack()
     source = f"Pulumi.{stack}.yaml"
-    if encrypted is None:
-        encrypted = _encrypted_paths(PROJECT_ROOT / source)
     return parse_settings(
         config, secret_keys, project=pulumi.get_project(), stack=stack, source=source, encrypted=encrypted
     )

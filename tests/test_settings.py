@@ -252,20 +252,33 @@ def test_plain_secret_beside_an_encrypted_one_is_refused(tmp_path):
     assert "hunter2" not in str(caught.value)
 
 
-def test_under_pulumi_up_the_stack_file_beside_the_program_catches_a_plain_secret(tmp_path, monkeypatch, pulumi_mocks):
+def test_under_pulumi_up_the_engines_secret_keys_are_trusted(tmp_path, monkeypatch, pulumi_mocks):
+    # A secret from a Pulumi ESC environment has no `secure:` entry in the stack file; the engine still
+    # marks its key secret. The program trusts the engine (the per-value check is preflight's).
     from pulumi.runtime.config import set_all_config
 
     import components.settings as settings_module
 
     document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
-    crm = document["config"][f"{NS}:crm"]
-    crm["username"], crm["password"] = {"secure": "v1:abc:def"}, "hunter2-plaintext"
+    document["config"][f"{NS}:crm"]["password"] = "from-esc"
     (tmp_path / "Pulumi.test.yaml").write_text(yaml.safe_dump(document))
     monkeypatch.setattr(settings_module, "PROJECT_ROOT", tmp_path)
-    # What the CLI hands the program: decrypted values, secrecy per top-level key only.
     stack = read_stack_file(tmp_path / "Pulumi.test.yaml", reveal=lambda path: "decrypted")
-    set_all_config(dict(stack.config), list(stack.secret_keys))
+    set_all_config(dict(stack.config), [*stack.secret_keys, f"{NS}:crm"])
+    settings = settings_module.load_from_pulumi()
+    assert settings.crm.password.reveal() == "from-esc" and "from-esc" not in repr(settings)
+
+
+def test_under_pulumi_up_a_secret_the_engine_does_not_mark_is_refused(pulumi_mocks):
+    from pulumi.runtime.config import set_all_config
+
+    import components.settings as settings_module
+
+    stack = read_stack_file(EXAMPLES / "Pulumi.staging.yaml", reveal=lambda path: "decrypted")
+    set_all_config(dict(stack.config), [k for k in stack.secret_keys if k != f"{NS}:crm"])
     with pytest.raises(SettingsError) as caught:
         settings_module.load_from_pulumi()
     problem = one(caught.value.problems, f"{NS}:crm.password", source="Pulumi.test.yaml")
     assert problem.message == "is a secret but is stored in plain text"
+
+
