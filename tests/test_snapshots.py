@@ -40,3 +40,18 @@ def test_check_mode_names_stale_snapshots(monkeypatch, tmp_path, capsys):
     assert snapshot_estate.main(["--check"]) == 1
     assert "run make snapshot" in capsys.readouterr().err
     assert not list(tmp_path.iterdir()), "--check writes nothing"
+
+
+def test_a_hard_coded_session_upgrade_shows_in_a_snapshot(monkeypatch):
+    # The example stacks differ on identityProvider.allowSessionUpgrade, so ignoring the setting shows.
+    import components.web_messaging as web_messaging
+
+    original = web_messaging.WebdeploymentsConfiguration
+
+    def hard_coded(resource_name, opts, **inputs):
+        inputs["authentication_settings"] = {**inputs["authentication_settings"], "allow_session_upgrade": True}
+        return original(resource_name, opts, **inputs)
+
+    monkeypatch.setattr(web_messaging, "WebdeploymentsConfiguration", hard_coded)
+    changed = [name for name, text in snapshots().items() if (SNAPSHOTS / name).read_text() != text]
+    assert changed == ["staging.json"], changed
