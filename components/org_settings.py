@@ -60,9 +60,9 @@ def parse_org_settings(config: Mapping[str, Any], source: str) -> OrgSettings:
         token = -1
     if token not in TOKEN_VALIDITY_RANGE:
         problems.append(f"{source}: {ORG_NAMESPACE}:tokenValiditySeconds must be an integer in 300..172800; fix: 3600")
-    if problems:
+    if problems or region is None:
         raise InvalidConfiguration("\n".join(problems))
-    return OrgSettings(region, tuple(divisions), token)  # type: ignore[arg-type]
+    return OrgSettings(region, tuple(divisions), token)
 
 
 def load_org_settings() -> OrgSettings:
