@@ -2,17 +2,18 @@
 
 - `policy/__main__.py` builds the Pulumi policy pack from `policies()`:
   `pulumi preview --policy-pack policy --policy-pack-config policy/config.prod.json`.
-- `python -m preflight plan` calls `evaluate(resources, context)` on what the program declared under mocks.
+- `python -m preflight plan` runs the same `RULES` through its adapter (preflight/policy_check.py), which
+  builds real pulumi-policy argument objects from what the program declared under mocks.
 
-Both run the same `<rule>_validator(args, report_violation)` functions with real pulumi-policy argument
-objects; `evaluate` only builds those objects from plain dicts. This module never imports program code
-(`components/`, `preflight/`): what it needs is in `policy_data.json` beside it.
+This module holds only the pack's rules: it never imports program code (`components/`, `preflight/`),
+and knows nothing of the offline run's conventions (mock ids, Pulumi's secret wrappers). What it needs
+is in `policy_data.json` beside it.
 
 Stack context (which region and environment the stack is for) is resolved per validation, first hit wins:
 
 1. Policy config: the `region` / `environment` properties of the policy, i.e. the
    `--policy-pack-config` file (`policy/config.<stack>.json`, one entry per policy that reads context,
-   see CONTEXT_RULES) or `evaluate`'s `context` argument.
+   see CONTEXT_RULES), or preflight's context.
 2. Stack config: `<project>:region` / `<project>:environment` (`genesys-messaging:region` ...), which
    the Pulumi CLI hands to policy packs in `PULUMI_CONFIG` with `PULUMI_PROJECT` set (stack validation
    without a config file).
@@ -21,10 +22,10 @@ Stack context (which region and environment the stack is for) is resolved per va
 
 An environment that cannot be resolved is treated as prod (fail closed: the stricter rules apply).
 
-Values a preview cannot know yet (ids of resources still to be created) are "not checkable": rules
-skip them rather than fail. Secrets: the pack receives secret inputs as plain values (pulumi-policy
-exposes no secretness), so `secret-inputs-encrypted` only has effect in `evaluate`, whose props keep
-Pulumi's secret wrappers ({SIG_KEY: SECRET_SIG, "value": ...}).
+A value a rule needs but a preview cannot know is unproven: the rule reports it (see `unproven`). The
+ids of resources still to be created are followed through the engine's dependency record instead.
+Whether an input is a secret is invisible to the pack (pulumi-policy hands secrets over as plain
+values), so that check lives in preflight, which sees Pulumi's secret wrappers.
 """
 
 from __future__ import annotations
@@ -41,10 +42,8 @@ from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyConfigSchema,
-    PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
-    PolicyResourceOptions,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
@@ -71,8 +70,6 @@ ROUTING_QUEUE = "genesyscloud:index/routingQueue:RoutingQueue"
 CLIENT_CREDENTIALS = "CLIENT-CREDENTIALS"
 ALL_DIVISIONS = "*"
 
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 # Pulumi's unknown-value sentinels (pulumi_policy.proxy; the Python SDK's rpc.UNKNOWN is the string one).
 _UNKNOWN_SENTINELS = frozenset(
     {
@@ -99,14 +96,7 @@ UNKNOWN = _Unknown()
 ReportViolation = Callable[..., None]
 
 
-# --- reading props: plain or proxied (pack), secrets wrapped or not, unknowns --------------------------
-
-
-def _is_secret(value: Any) -> bool:
-    try:
-        return isinstance(value, Mapping) and SIG_KEY in value and value[SIG_KEY] == SECRET_SIG
-    except UnknownValueError:
-        return False
+# --- reading props: plain or proxied (pack), unknowns -----------------------------------------------
 
 
 def _items(value: Any) -> Iterator[tuple[Any, Any]]:
@@ -120,11 +110,9 @@ def _items(value: Any) -> Iterator[tuple[Any, Any]]:
 
 
 def plain(value: Any) -> Any:
-    """The value as plain dicts, lists and scalars: secrets revealed, unknowns as UNKNOWN."""
+    """The value as plain dicts, lists and scalars, unknowns as UNKNOWN."""
     if isinstance(value, str):
         return UNKNOWN if value in _UNKNOWN_SENTINELS else value
-    if _is_secret(value):
-        return plain(value["value"])
     if isinstance(value, Mapping):
         return {key: plain(child) for key, child in _items(value)}
     if isinstance(value, Sequence):
@@ -353,12 +341,8 @@ def no_admin_like_role_validator(args: ResourceValidationArgs, report_violation:
 
 
 def _role_id(resource: PolicyResource) -> Any:
-    """A role's id: its `id` output when known, else the mock convention `<name>-id` (preflight)."""
-    props = plain(resource.props)
-    role_id = props.get("id")
-    if role_id is None:
-        return f"{resource.name}-id"
-    return role_id
+    """A role's id: its `id` output when the engine knows it (after create), else UNKNOWN."""
+    return plain(resource.props).get("id", UNKNOWN)
 
 
 def _grants(args: StackValidationArgs) -> Iterator[tuple[PolicyResource, int, Mapping[str, Any], list[PolicyResource]]]:
@@ -498,7 +482,7 @@ def prod_messenger_authentication_validator(args: StackValidationArgs, report_vi
     configurations: dict[Any, PolicyResource] = {}
     for resource in args.resources:
         if resource.resource_type == CONFIGURATION:
-            config_id = plain(resource.props).get("id", f"{resource.name}-id")
+            config_id = plain(resource.props).get("id", UNKNOWN)
             if known(config_id):
                 configurations[config_id] = resource
     for deployment in args.resources:
@@ -560,60 +544,6 @@ def data_action_https_validator(args: ResourceValidationArgs, report_violation: 
         report_violation(
             f"Data action {args.urn} requestUrlTemplate {url!r} is not an https URL. "
             "Use a literal https:// URL (or an /api/v2/ path for Genesys Cloud data actions)."
-        )
-
-
-# --- 7. secrets ------------------------------------------------------------------------------------
-
-_SECRET_KEYWORDS = tuple(DATA["secretNames"]["keywords"])
-_NOT_SECRET = frozenset(DATA["secretNames"]["notSecret"])
-
-
-class PreflightProps(dict):
-    """Props whose secrets still carry Pulumi's secret wrapper (evaluate's input): secretness is visible."""
-
-
-def secret_named(name: str) -> bool:
-    """Whether an input's name says it holds a secret."""
-    if name in _NOT_SECRET:
-        return False
-    folded = name.lower().replace("_", "").replace("-", "")
-    return any(keyword in folded for keyword in _SECRET_KEYWORDS)
-
-
-def _holds_plain_value(child: Any) -> bool:
-    """A known, non-empty value without a secret wrapper (flags are not secrets)."""
-    if _is_secret(child):
-        return False
-    value = plain(child)
-    return known(value) and value not in (None, "", [], {}) and not isinstance(value, bool)
-
-
-def _plain_secrets(value: Any, path: str = "") -> Iterator[str]:
-    """Paths of secret-named inputs that hold a plain (not secret-wrapped) value."""
-    if _is_secret(value):
-        return
-    if isinstance(value, Mapping):
-        for key, child in _items(value):
-            child_path = f"{path}.{key}" if path else str(key)
-            if secret_named(str(key)):
-                if _holds_plain_value(child):
-                    yield child_path
-            else:
-                yield from _plain_secrets(child, child_path)
-    elif isinstance(value, Sequence) and not isinstance(value, str):
-        for i, child in _items(value):
-            yield from _plain_secrets(child, f"{path}[{i}]")
-
-
-def secret_inputs_encrypted_validator(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """Secret-named inputs are Pulumi secrets (checked by preflight; the pack cannot see secretness)."""
-    if not isinstance(args.props, PreflightProps):
-        return  # pulumi-policy hands the pack secrets as plain values: nothing to tell apart
-    for path in _plain_secrets(args.props):
-        report_violation(
-            f"{args.urn} input {path} holds a secret in plain text. Pass it as a secret "
-            "(pulumi.Output.secret or a `pulumi config set --secret` value)."
         )
 
 
@@ -765,12 +695,6 @@ RULES: tuple[Rule, ...] = (
         data_action_https_validator,
     ),
     Rule(
-        "secret-inputs-encrypted",
-        "Require secret-named inputs to be Pulumi secrets (checked by preflight).",
-        "Pass the value as a secret (pulumi.Output.secret / pulumi config set --secret).",
-        secret_inputs_encrypted_validator,
-    ),
-    Rule(
         "prod-protected-resources",
         "Protect prod OAuth clients, web deployments, flows and queues against deletion.",
         "Declare them with protect=True in prod.",
@@ -820,81 +744,3 @@ def policies() -> list[Policy]:
             )
         )
     return built
-
-
-# --- preflight's entry -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule_id: str
-    level: str
-    """'mandatory' or 'advisory'."""
-    urn: str
-    message: str
-    """What is wrong and how to fix it."""
-    fix: str
-
-
-def _provider_urn(reference: str) -> str:
-    """A provider reference is `<provider urn>::<provider id>`."""
-    return reference.rsplit("::", 1)[0] if reference.count("::") > 3 else reference
-
-
-def _options(resource: Mapping[str, Any]) -> PolicyResourceOptions:
-    return PolicyResourceOptions(
-        protect=bool(resource.get("protect")),
-        ignore_changes=[],
-        delete_before_replace=None,
-        aliases=[],
-        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
-        additional_secret_outputs=[],
-        parent=resource.get("parent") or None,
-    )
-
-
-def evaluate(resources: Sequence[Mapping[str, Any]], context: Mapping[str, Any]) -> list[Violation]:
-    """Run every rule over declared resources, as the pack would during a preview.
-
-    resources: dicts with `urn`, `type`, `name`, `props` (inputs, camelCase; secrets may keep Pulumi's
-    secret wrapper), `provider` (provider reference `<urn>::<id>`, '' if none), `protect`, `parent`.
-    context: `region` and `environment` of the stack (the policy config of every rule).
-    Returns the violations in rule order, then resource order.
-    """
-    props_by_urn = {r["urn"]: PreflightProps(r.get("props") or {}) for r in resources}
-    resources_by_urn = {r["urn"]: r for r in resources}
-
-    def provider_of(resource: Mapping[str, Any]) -> PolicyProviderResource | None:
-        reference = resource.get("provider") or ""
-        if not reference:
-            return None
-        urn = _provider_urn(reference)
-        declared = resources_by_urn.get(urn)
-        if declared is not None:
-            return PolicyProviderResource(declared["type"], props_by_urn[urn], urn, declared["name"])
-        parts = urn.split("::")  # urn:pulumi:<stack>::<project>::<parent types$>type::name
-        provider_type = parts[-2].rsplit("$", 1)[-1] if len(parts) > 2 else ""
-        return PolicyProviderResource(provider_type, {}, urn, parts[-1])
-
-    config = dict(context)
-    violations: list[Violation] = []
-    for rule in RULES:
-
-        def collect(message: str, urn: str | None = None, *, _rule: Rule = rule) -> None:
-            violations.append(Violation(_rule.id, _rule.level, urn or "", message, _rule.fix))
-
-        if rule.stack:
-            stack_resources = [
-                PolicyResource(
-                    r["type"], props_by_urn[r["urn"]], r["urn"], r["name"], _options(r), provider_of(r), None, [], {}
-                )
-                for r in resources
-            ]
-            rule.validator(StackValidationArgs(stack_resources, config), collect)
-            continue
-        for r in resources:
-            args = ResourceValidationArgs(
-                r["type"], props_by_urn[r["urn"]], r["urn"], r["name"], _options(r), provider_of(r), config
-            )
-            rule.validator(args, lambda message, urn=None, _urn=r["urn"]: collect(message, urn or _urn))
-    return violations

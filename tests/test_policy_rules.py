@@ -12,6 +12,8 @@ from typing import Any
 import pulumi_policy
 import pytest
 import yaml
+from pulumi.runtime.rpc import _special_secret_sig as SECRET_SIG
+from pulumi.runtime.rpc import _special_sig_key as SIG_KEY
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyProviderResource,
@@ -23,7 +25,8 @@ from pulumi_policy import (
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy import rules
-from policy.rules import SECRET_SIG, SIG_KEY, evaluate
+from preflight import policy_check
+from preflight.policy_check import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -264,9 +267,9 @@ def test_open_staging_deployment_is_advisory_not_mandatory():
 
 
 def messenger_stack(enabled: Any, reference: Any = "www-config-id", config: dict | None = None) -> StackValidationArgs:
-    configuration = stack_resource(
-        rules.CONFIGURATION, {"authenticationSettings": {"enabled": enabled, "integrationId": "oidc"}}, "www-config"
-    )
+    # The configuration's `id` output, as the engine has it once the configuration exists.
+    settings = {"authenticationSettings": {"enabled": enabled, "integrationId": "oidc"}, "id": "www-config-id"}
+    configuration = stack_resource(rules.CONFIGURATION, settings, "www-config")
     deployment = stack_resource(rules.DEPLOYMENT, {**DEPLOYMENT, "configuration": {"id": reference}}, "www")
     return StackValidationArgs([configuration, deployment], PROD if config is None else config)
 
@@ -360,28 +363,30 @@ def secret(value: Any) -> dict[str, Any]:
 
 
 def test_secret_named_inputs_that_are_secrets_pass():
-    props = rules.PreflightProps(
-        {
-            "fields": secret({"clientId": "id", "clientSecret": "s3cret"}),
-            "outboundNotificationWebhookSignatureSecretToken": secret("token-value"),
-            "accessTokenValiditySeconds": 3600,
-            "exposeClientSecret": False,
-            "directoryClientSecret": "/tmp/secrets",
-        }
-    )
-    passes(rules.secret_inputs_encrypted_validator, resource_args(rules.OAUTH_CLIENT, props))
+    props = {
+        "fields": secret({"clientId": "id", "clientSecret": "s3cret"}),
+        "outboundNotificationWebhookSignatureSecretToken": secret("token-value"),
+        "accessTokenValiditySeconds": 3600,
+        "exposeClientSecret": False,
+        "directoryClientSecret": "/tmp/secrets",
+    }
+    passes(policy_check.secret_inputs_encrypted_validator, resource_args(rules.OAUTH_CLIENT, props))
 
 
 def test_plain_text_secret_named_inputs_fail():
-    props = rules.PreflightProps({"fields": {"username": "u", "password": "hunter2"}, "apiKey": "k"})
+    props = {"fields": {"username": "u", "password": "hunter2"}, "apiKey": "k"}
     fails(
-        rules.secret_inputs_encrypted_validator, resource_args(rules.OAUTH_CLIENT, props), "fields.password", "apiKey"
+        policy_check.secret_inputs_encrypted_validator,
+        resource_args(rules.OAUTH_CLIENT, props),
+        "fields.password",
+        "apiKey",
     )
 
 
-def test_secret_rule_cannot_judge_the_packs_plain_props():
-    # In a real preview pulumi-policy unwraps secrets, so the pack cannot tell them from plain text.
-    passes(rules.secret_inputs_encrypted_validator, resource_args(rules.OAUTH_CLIENT, {"password": "hunter2"}))
+def test_the_secret_check_is_preflights_not_the_packs():
+    # In a real preview pulumi-policy unwraps secrets, so a pack rule could never tell them from plain text.
+    assert "secret-inputs-encrypted" not in {rule.id for rule in rules.RULES}
+    assert policy_check.SECRET_RULE.level == "mandatory"
 
 
 # --- 8, 9. protection and providers ----------------------------------------------------------------
@@ -516,7 +521,8 @@ def test_evaluate_reports_rule_level_urn_and_fix():
     assert set(found) == expected, f"violations {sorted(found)} != {sorted(expected)}"
     for (rule_id, urn), violation in found.items():
         assert violation.level == rules.LEVELS[rule_id], f"{urn}: {rule_id} level {violation.level}"
-        assert violation.fix == rules.RULES_BY_ID[rule_id].fix, f"{urn}: {rule_id} fix {violation.fix!r}"
+        rule = rules.RULES_BY_ID.get(rule_id, policy_check.SECRET_RULE)
+        assert violation.fix == rule.fix, f"{urn}: {rule_id} fix {violation.fix!r}"
         assert violation.message, f"{urn}: {rule_id} has no message"
 
 
@@ -559,7 +565,9 @@ def test_pack_lists_every_rule_exactly_once(monkeypatch: pytest.MonkeyPatch):
     ids = [rule.id for rule in rules.RULES]
     assert sorted(names) == sorted(ids), f"pack policies {names} != rule ids {ids}"
     assert len(names) == len(set(names)), f"duplicate policies in the pack: {names}"
-    assert set(rules.LEVELS) == set(ids), f"levels in policy_data.json {sorted(rules.LEVELS)} != rule ids {ids}"
+    # The data also holds the level of preflight's own check (preflight/policy_check.py).
+    expected = {*ids, policy_check.SECRET_RULE.id}
+    assert set(rules.LEVELS) == expected, f"levels in policy_data.json {sorted(rules.LEVELS)} != {sorted(expected)}"
     for policy in captured["policies"]:
         assert policy.enforcement_level.value == rules.LEVELS[policy.name], f"{policy.name}: enforcement level"
 
