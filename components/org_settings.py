@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 
 from components.access import TOKEN_VALIDITY_RANGE
 from components.errors import InvalidConfiguration
 from components.regions import Region, regions
 
 ORG_NAMESPACE = "genesys-messaging-bootstrap"
+BOOTSTRAP_PROJECT = Path(__file__).resolve().parent.parent / "bootstrap" / "Pulumi.yaml"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def load_org_settings() -> OrgSettings:
     """The settings of the running bootstrap program."""
     stack = pulumi.get_stack()
     config = pulumi.Config(ORG_NAMESPACE)
-    keys = ("region", "divisions", "tokenValiditySeconds")
+    # Every key bootstrap/Pulumi.yaml declares, the one list of them.
+    keys = yaml.safe_load(BOOTSTRAP_PROJECT.read_text())["config"]
     values = {f"{ORG_NAMESPACE}:{key}": config.get(key) for key in keys if config.get(key) is not None}
     return parse_org_settings(values, f"bootstrap/Pulumi.{stack}.yaml")

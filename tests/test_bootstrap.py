@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 
 from components.access_data import access_spec
 from components.errors import InvalidConfiguration
-from components.org_settings import ORG_NAMESPACE, parse_org_settings
+from components.org_settings import ORG_NAMESPACE
 from components.stack_file import StackConfig, read_stack_file
 from preflight.inprocess import is_secret_value, reveal, run_bootstrap
 from tests.conftest import ROOT
@@ -93,11 +92,14 @@ def test_bad_bootstrap_settings_name_the_file_key_and_fix(values, expected):
     assert "fix:" in str(caught.value)
 
 
-def test_every_key_the_loader_reads_is_declared_in_the_project():
+def test_every_declared_key_reaches_the_settings():
+    # Non-default values for each key bootstrap/Pulumi.yaml declares, as `pulumi up` hands them over.
     declared = set(yaml.safe_load((BOOTSTRAP / "Pulumi.yaml").read_text())["config"])
-    source = Path(parse_org_settings.__code__.co_filename).read_text()
-    read = {key for key in ("region", "divisions", "tokenValiditySeconds") if f'"{key}"' in source}
-    assert read == declared
+    assert declared == {"region", "divisions", "tokenValiditySeconds"}, "a new key needs its case here"
+    run = run_bootstrap(org_config(region="eu-central-1", divisions=["Home", "Support"], tokenValiditySeconds=900))
+    assert run.settings.region.code == "eu-central-1"
+    assert run.settings.divisions == ("Home", "Support")
+    assert run.settings.token_validity_seconds == 900
 
 
 def test_bootstrap_stack_files_disable_the_default_provider():
