@@ -14,6 +14,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from components import yaml_loading
+
 SCHEMAS_DIR = Path(__file__).with_name("schemas")
 
 
@@ -30,7 +32,7 @@ def load_data_file(path: Path, schema_name: str) -> Any:
     """A project data file (YAML), checked against its JSON Schema in components/schemas/."""
     where = f"{path.parent.name}/{path.name}"
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml_loading.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise InvalidConfiguration(f"{where}: cannot be read as YAML ({error})") from None
     problems = [

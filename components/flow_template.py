@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from components import yaml_loading
 from components.errors import InvalidConfiguration
 from components.templating import leftovers, placeholders, substitute
 
@@ -110,7 +111,7 @@ def render(template: Path, substitutions: dict[str, str]) -> RenderedFlow:
     if problems:
         raise FlowError(name, problems)
     try:
-        document = yaml.safe_load(text)
+        document = yaml_loading.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

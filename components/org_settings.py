@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 
+from components import yaml_loading
 from components.access import TOKEN_VALIDITY_RANGE
 from components.errors import InvalidConfiguration
 from components.regions import Region, regions
@@ -73,6 +73,6 @@ def load_org_settings() -> OrgSettings:
     stack = pulumi.get_stack()
     config = pulumi.Config(ORG_NAMESPACE)
     # Every key bootstrap/Pulumi.yaml declares, the one list of them.
-    keys = yaml.safe_load(BOOTSTRAP_PROJECT.read_text())["config"]
+    keys = yaml_loading.safe_load(BOOTSTRAP_PROJECT.read_text())["config"]
     values = {f"{ORG_NAMESPACE}:{key}": config.get(key) for key in keys if config.get(key) is not None}
     return parse_org_settings(values, f"bootstrap/Pulumi.{stack}.yaml")

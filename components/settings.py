@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
+from components import yaml_loading
 from components.errors import InvalidConfiguration
 from components.regions import Region, regions
 from components.stack_file import StackConfig
@@ -150,7 +150,7 @@ class Settings:
 @cache
 def project_config_declarations() -> dict[str, dict[str, Any]]:
     """The `config:` block of Pulumi.yaml: declared keys, their types and defaults."""
-    return yaml.safe_load(PROJECT_FILE.read_text())["config"]
+    return yaml_loading.safe_load(PROJECT_FILE.read_text())["config"]
 
 
 @cache
@@ -457,7 +457,7 @@ def _substituted_value_problems(values: dict[str, Any], source: str) -> list[Pro
             message = f"{value!r} has a character that would change the flow it is substituted into"
         else:
             continue
-        fix = f"use a plain name without \" \\ {{ }} $ # or control characters, e.g. {example}"
+        fix = f'use a plain name without " \\ {{ }} $ # or control characters, e.g. {example}'
         problems.append(Problem(source, f"{NAMESPACE}:{dotted}", message, fix))
     for dotted in _URL_SETTINGS:
         value = _setting(values, dotted)

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from components.yaml_loading import SafeLoader
+
 OPAQUE_SECRET = "[secret]"
 PLACEHOLDER_CIPHERTEXT = "v1:cGxhY2Vob2xkZXI="
 """How the committed example secrets begin (the salt is base64 of "placeholder"): not a real secret."""
@@ -60,7 +62,7 @@ MAX_NODES = 10_000
 """Values after aliases are expanded: a 1.6 KB alias bomb expands to billions."""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(SafeLoader):
     """YAML that refuses a key given twice in one mapping, as the Pulumi CLI does (PyYAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

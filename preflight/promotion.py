@@ -17,8 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from components import yaml_loading
 from components.flow_template import FlowError, render
 from components.settings import NAMESPACE, PROJECT_ROOT
 from preflight.compare import ABSENT, Change, diff_plans, diff_values, normalise_value, short_type, show
@@ -87,7 +86,7 @@ class AllowList:
 
 @cache
 def allow_list(path: Path = ALLOW_LIST_FILE) -> AllowList:
-    document = yaml.safe_load(path.read_text()) or {}
+    document = yaml_loading.safe_load(path.read_text()) or {}
     return AllowList({section: tuple(entries or ()) for section, entries in document.items()})
 
 
