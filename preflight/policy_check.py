@@ -24,7 +24,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from policy.rules import DATA, ReportViolation, Rule
+from policy.common import DATA, ReportViolation, Rule
 from preflight.inprocess import Run, is_secret_value, reveal
 
 
@@ -79,10 +79,11 @@ def secret_inputs_encrypted_validator(args: ResourceValidationArgs, report_viola
 
 
 SECRET_RULE = Rule(
-    "secret-inputs-encrypted",
-    "Require secret-named inputs to be Pulumi secrets (checked by preflight).",
-    "Pass the value as a secret (pulumi.Output.secret / pulumi config set --secret).",
-    secret_inputs_encrypted_validator,
+    id="secret-inputs-encrypted",
+    level="mandatory",
+    description="Require secret-named inputs to be Pulumi secrets (checked by preflight).",
+    fix="Pass the value as a secret (pulumi.Output.secret / pulumi config set --secret).",
+    validator=secret_inputs_encrypted_validator,
 )
 
 
