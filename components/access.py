@@ -11,15 +11,6 @@ import pulumi
 from components import naming
 from components.access_data import CLIENT_CREDENTIALS, ClientSpec, RoleSpec
 from components.provider_binding import AuthRole, IntegrationCredential, OauthClient
-from components.settings import settings_schema
-
-# Genesys documents 300..172800 s (5 min..48 h) for client-credentials token lifetimes
-# (help.mypurecloud.com/articles/create-an-oauth-client/; provider doc oauth_client.md); the
-# provider's validator accepts up to 38,880,000 s (resource_genesyscloud_oauth_client_schema.go),
-# a range meant for SCIM clients. The documented limit is enforced; it is stated once, in the
-# settings schema (tokenValiditySeconds), and the policy data is tested against it.
-_TOKEN_SCHEMA = settings_schema()["properties"]["tokenValiditySeconds"]
-TOKEN_VALIDITY_RANGE = range(_TOKEN_SCHEMA["minimum"], _TOKEN_SCHEMA["maximum"] + 1)
 
 
 def permission_policies(permissions: tuple[str, ...]) -> list[dict]:
@@ -87,10 +78,6 @@ class Access(pulumi.ComponentResource):
     """Integration credential id per client that has one (the data-actions integration uses it)."""
 
     def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if args["token_validity_seconds"] not in TOKEN_VALIDITY_RANGE:
-            raise ValueError(
-                f"token_validity_seconds {args['token_validity_seconds']} is outside 300..172800 (Genesys docs)"
-            )
         super().__init__("genesys-messaging:index:Access", name, None, opts)
         prefix = args["name_prefix"]
 
@@ -103,6 +90,9 @@ class Access(pulumi.ComponentResource):
                 name=f"{prefix}{key}",
                 description=client.description,
                 authorized_grant_type=client.grant_type,
+                # Genesys documents 300..172800 s (help.mypurecloud.com/articles/create-an-oauth-client/); the provider
+                # accepts up to 38,880,000 (resource_genesyscloud_oauth_client_schema.go, meant for SCIM clients). The
+                # settings schema (tokenValiditySeconds) and bootstrap's org settings refuse the rest before this runs.
                 access_token_validity_seconds=args["token_validity_seconds"],
                 roles=[
                     {"role_id": args["role_ids"][role], "division_id": division}

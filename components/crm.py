@@ -8,7 +8,7 @@ import pulumi
 
 from components.data_actions import DataActionIntegration
 from components.provider_binding import ExternalcontactsExternalSource
-from components.settings import Crm as CrmSettings
+from components.settings_model import Crm as CrmSettings
 
 
 class CrmArgs(TypedDict):
@@ -38,8 +38,6 @@ class Crm(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CrmArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         crm = args["crm"]
-        if not crm.base_url.startswith("https://"):
-            raise ValueError(f"{name}: the CRM base URL must be https, got {crm.base_url!r}")
         super().__init__("genesys-messaging:index:Crm", name, None, opts)
         self.integration_name = args["integration_name"]
         self.lookup_action_name = args["lookup_action_name"]

@@ -12,7 +12,7 @@ import pulumi
 
 from components.errors import InvalidConfiguration, load_data_file
 from components.provider_binding import Integration, IntegrationAction, IntegrationCredential
-from components.settings import SecretText
+from components.settings_model import SecretText
 from components.templating import leftovers, placeholders, substitute
 
 ACTIONS_DIR = Path(__file__).with_name("data_actions")

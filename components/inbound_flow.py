@@ -11,7 +11,7 @@ import pulumi
 
 from components.flow_template import FlowReferences, render, validate
 from components.provider_binding import Flow
-from components.settings import PROJECT_ROOT
+from components.settings_model import PROJECT_ROOT
 
 
 class InboundMessageFlowArgs(TypedDict):

@@ -11,7 +11,7 @@ import pulumi
 
 from components.errors import load_data_file
 from components.provider_binding import Integration, IntegrationCredential
-from components.settings import IdentityProvider
+from components.settings_model import IdentityProvider
 
 _SPEC_FILE = Path(__file__).with_name("oidc_integration.yaml")
 
@@ -37,8 +37,6 @@ class MessengerIdentity(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MessengerIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         idp = args["identity_provider"]
-        if not idp.discovery_uri.startswith("https://"):
-            raise ValueError(f"{name}: the discovery URI must be https, got {idp.discovery_uri!r}")
         super().__init__("genesys-messaging:index:MessengerIdentity", name, None, opts)
         spec = oidc_integration_spec()
         integration_name = args["integration_name"]

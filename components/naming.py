@@ -4,7 +4,7 @@ because Architect addresses an action by its category (the prefixed integration 
 
 from __future__ import annotations
 
-from components.settings import Settings
+from components.settings_model import Settings
 
 ROLE_PREFIX = "genesys-messaging "
 """Roles and the deployer client are per org (bootstrap/), shared by every stack in it: no stack prefix."""

@@ -11,9 +11,9 @@ from typing import Any
 import pulumi
 
 from components import yaml_loading
-from components.access import TOKEN_VALIDITY_RANGE
 from components.errors import InvalidConfiguration
 from components.regions import Region, regions
+from components.settings import TOKEN_VALIDITY_RANGE
 
 ORG_NAMESPACE = "genesys-messaging-bootstrap"
 BOOTSTRAP_PROJECT = Path(__file__).resolve().parent.parent / "bootstrap" / "Pulumi.yaml"

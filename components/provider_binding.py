@@ -2,8 +2,10 @@
 
 The generated `pulumi-genesyscloud` SDK cannot be installed everywhere this project must run
 (CI, reviewers' laptops), so resources register the provider's real type tokens through this thin
-binding, exactly as the generated SDK does. Nothing else in the project names a token, the plugin
-or its version, so switching provider route is a change to this file only.
+binding, exactly as the generated SDK does. Nothing else in the program or in preflight names the
+plugin or its version, so switching provider route is a change to this file only; preflight takes
+type tokens from here (`type_token`). The policy pack spells the tokens it judges itself, because it
+never imports program code; tests/test_policy_rules.py checks them against this binding.
 
 Routes (see README "Provider routes"):
 - "plugin": the published `genesyscloud` resource plugin, fetched by the Pulumi CLI from
@@ -69,6 +71,11 @@ class BindingError(InvalidConfiguration):
 def provider_schema() -> dict[str, Any]:
     """Attribute lists per Terraform resource type, read once."""
     return json.loads(_SCHEMA_FILE.read_text())["resources"]
+
+
+def type_token(resource_class: type[GenesysResource]) -> str:
+    """The engine's type token of a bound resource class, e.g. `genesyscloud:index/flow:Flow`."""
+    return provider_schema()[resource_class.TF_TYPE]["token"]
 
 
 def _parameterization() -> str:

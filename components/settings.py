@@ -1,4 +1,7 @@
-"""Stack settings: read once from the stack's config, validated, frozen.
+"""Stack settings loader: read once from the stack's config, validated, frozen into settings_model.
+
+The values themselves (`Settings`, `Site`, `SecretText`...) live in components/settings_model.py,
+which the components import. This module is for the program's entry (`__main__.py`) and `preflight`.
 
 One front end serves every caller: the config map Pulumi hands the program (`PULUMI_CONFIG` and
 its secret keys). `preflight` and the tests build that same map from a stack file, so a value is
@@ -15,7 +18,7 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,42 +27,25 @@ import jsonschema
 
 from components import yaml_loading
 from components.errors import InvalidConfiguration
-from components.regions import Region, regions
+from components.regions import regions
+from components.settings_model import (
+    NAMESPACE,
+    PROJECT_ROOT,
+    Crm,
+    IdentityProvider,
+    SecretText,
+    Settings,
+    Site,
+)
 from components.stack_file import StackConfig
 
-NAMESPACE = "genesys-messaging"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FILE = PROJECT_ROOT / "Pulumi.yaml"
 SCHEMA_FILE = Path(__file__).with_name("settings.schema.json")
-# Config namespaces a stack file may hold besides ours.
 ENVIRONMENTS = ("staging", "prod")
+# Config namespaces a stack file may hold besides ours.
 PROVIDER_NAMESPACE = "genesyscloud"
 ENGINE_NAMESPACE = "pulumi"
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-
-
-class SecretText:
-    """A secret config value: usable by the program, never shown by repr, str or f-strings."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The plain value, for the one place that hands it to a secret `pulumi.Output`."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "SecretText(***)"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SecretText) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)
@@ -84,69 +70,6 @@ class SettingsError(InvalidConfiguration):
         super().__init__(f"invalid stack settings ({count}):\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-@dataclass(frozen=True)
-class Site:
-    """One web property the custom widget runs on: one Messenger configuration and deployment."""
-
-    key: str
-    domains: tuple[str, ...]
-    languages: tuple[str, ...]
-    default_language: str
-
-
-@dataclass(frozen=True)
-class IdentityProvider:
-    """The OpenID Connect IdP customers sign in with before they message (authenticated messaging)."""
-
-    discovery_uri: str
-    client_id: str
-    client_secret: SecretText
-    allow_session_upgrade: bool
-
-
-@dataclass(frozen=True)
-class Crm:
-    """The CRM the inbound flow looks customers up in, and whose records agents open."""
-
-    base_url: str
-    contact_url_template: str
-    username: str
-    password: SecretText
-    ticket_path: str = "/tickets"
-    """Path under base_url where the flow's "create ticket" data action POSTs (crm.ticketPath)."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a stack declares, validated. Components receive parts of it as Args."""
-
-    project: str
-    stack: str
-    source: str
-    region: Region
-    environment: str
-    division: str
-    name_prefix: str
-    org: str
-    """Label of the Genesys org; stacks with the same label (and region) share it."""
-    token_validity_seconds: int
-    oidc_integration_type: str
-    sites: tuple[Site, ...]
-    identity_provider: IdentityProvider
-    crm: Crm
-    queue_name: str
-    raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
-    """The validated config values with defaults applied (secrets still wrapped), for diff and promote."""
-
-    @property
-    def is_prod(self) -> bool:
-        return self.environment == "prod"
-
-    def name(self, base: str) -> str:
-        """A Genesys object name with this stack's prefix, so stacks sharing an org never clash."""
-        return f"{self.name_prefix}{base}"
-
-
 @cache
 def project_config_declarations() -> dict[str, dict[str, Any]]:
     """The `config:` block of Pulumi.yaml: declared keys, their types and defaults."""
@@ -156,6 +79,13 @@ def project_config_declarations() -> dict[str, dict[str, Any]]:
 @cache
 def settings_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_FILE.read_text())
+
+
+# The token lifetimes Genesys documents for client-credentials clients, 300..172800 s (5 min..48 h;
+# help.mypurecloud.com/articles/create-an-oauth-client/), stated once, in the schema (tokenValiditySeconds).
+# Bootstrap's org settings (components/org_settings.py) check the deployer's lifetime against the same range.
+_TOKEN_SCHEMA = settings_schema()["properties"]["tokenValiditySeconds"]
+TOKEN_VALIDITY_RANGE = range(_TOKEN_SCHEMA["minimum"], _TOKEN_SCHEMA["maximum"] + 1)
 
 
 def secret_paths(schema: Mapping[str, Any] | None = None, prefix: str = "") -> Iterator[str]:

@@ -16,7 +16,7 @@ from components.inbound_flow import InboundMessageFlow
 from components.messaging_queue import MessagingQueue
 from components.messenger_identity import MessengerIdentity
 from components.provider_binding import Provider, division_id, role_id
-from components.settings import Settings
+from components.settings_model import Settings
 from components.web_messaging import WebMessaging
 
 CONTACT_LOOKUP_CLIENT = "contact-lookup"

@@ -8,7 +8,7 @@ import pulumi
 
 from components.identity_resolution import IdentityResolution
 from components.provider_binding import WebdeploymentsConfiguration, WebdeploymentsDeployment
-from components.settings import Site
+from components.settings_model import Site
 
 
 class ProfileLink(TypedDict):
@@ -51,8 +51,6 @@ class WebMessaging(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WebMessagingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         site = args["site"]
-        if not site.domains:
-            raise ValueError(f"{name}: a deployment needs an explicit domain allow-list")
         super().__init__("genesys-messaging:index:WebMessaging", name, None, opts)
 
         configuration = WebdeploymentsConfiguration(
@@ -79,6 +77,7 @@ class WebMessaging(pulumi.ComponentResource):
             name=args["deployment_name"],
             description=f"Web messaging for {', '.join(site.domains)}",
             allow_all_domains=False,
+            # Never empty: the settings refuse a site without domains (settings.schema.json minItems).
             allowed_domains=list(site.domains),
             flow_id=args["flow_id"],
             configuration={"id": configuration.id, "version": configuration.version},

@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi.output import Unknown
 
-from components.settings import SecretText
+from components.settings_model import SecretText
 from preflight.inprocess import Run, is_secret_value
 
 SECRET = "[secret]"

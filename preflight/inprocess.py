@@ -16,7 +16,9 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
 from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
@@ -25,14 +27,15 @@ from pulumi.runtime.sync_await import _sync_await
 from components import provider_binding as binding
 from components.org import build_org
 from components.org_settings import ORG_NAMESPACE, load_org_settings, parse_org_settings
-from components.settings import NAMESPACE, load_from_pulumi, load_from_stack_file
+from components.settings import load_from_pulumi, load_from_stack_file
+from components.settings_model import NAMESPACE
 from components.stack import build
 from components.stack_file import StackConfig
 
 # Outputs the provider computes; the mocks return them as the provider would. Keyed by bound class
 # so the tokens come from the binding, the one place that names them.
 _COMPUTED: dict[str, dict[str, str]] = {
-    binding.provider_schema()[cls.TF_TYPE]["token"]: values
+    binding.type_token(cls): values
     for cls, values in (
         (binding.OauthClient, {"clientId": "{name}-client-id", "clientSecret": "{name}-client-secret"}),
         (binding.WebdeploymentsConfiguration, {"version": "1", "status": "Active"}),
@@ -206,7 +209,26 @@ def run_bootstrap(stack: StackConfig) -> Run:
     return _run(stack, ORG_NAMESPACE, load_org_settings, build_org)
 
 
+@contextlib.contextmanager
+def _without_source_positions() -> Any:
+    """Skip the stack trace the SDK captures for every resource (`_get_stack_trace`, resource.py): the engine
+    shows it in `pulumi preview` output, no record here keeps it, and it is the largest single cost of
+    registering a resource under the mocks (measured by scripts/benchmark_plan.py). Offline runs only;
+    `pulumi up` never imports this module."""
+    captured = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = captured
+
+
 def _run(stack: StackConfig, project: str, load: Callable[[], Any], program: Callable[[Any], dict]) -> Run:
+    with _without_source_positions():
+        return _run_recorded(stack, project, load, program)
+
+
+def _run_recorded(stack: StackConfig, project: str, load: Callable[[], Any], program: Callable[[Any], dict]) -> Run:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

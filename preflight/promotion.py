@@ -17,17 +17,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from components import provider_binding as binding
 from components import yaml_loading
 from components.flow_template import FlowError, render
-from components.settings import NAMESPACE, PROJECT_ROOT
+from components.provider_binding import type_token
+from components.settings_model import NAMESPACE, PROJECT_ROOT
 from preflight.compare import ABSENT, Change, diff_plans, diff_values, normalise_value, short_type, show
 from preflight.inprocess import Declared, Run
 from preflight.shared_org import name_collisions, prefix_problems
 from preflight.stacks import Plan
 
 ALLOW_LIST_FILE = Path(__file__).with_name("promotion.yaml")
-ACCESS_TYPES = frozenset({"genesyscloud:index/authRole:AuthRole", "genesyscloud:index/oauthClient:OauthClient"})
-FLOW_TYPE = "genesyscloud:index/flow:Flow"
+ACCESS_TYPES = frozenset(type_token(cls) for cls in (binding.AuthRole, binding.OauthClient))
+FLOW_TYPE = type_token(binding.Flow)
 _MAX_FLOW_LINES = 8
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.errors import InvalidConfiguration
-from components.settings import NAMESPACE, Settings, load_from_stack_file
+from components.settings import load_from_stack_file
+from components.settings_model import NAMESPACE, Settings
 from components.stack_file import StackFileError, read_stack_file
 from preflight.inprocess import Run
 

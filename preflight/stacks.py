@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.errors import InvalidConfiguration
-from components.settings import PROJECT_ROOT
+from components.settings_model import PROJECT_ROOT
 from components.stack_file import StackConfig, StackFileError, read_stack_file
 from preflight import EXIT_PROBLEM, EXIT_USAGE
 from preflight.inprocess import Run, run_program

@@ -5,9 +5,15 @@ Not a test: a measurement to run by hand and quote in the README.
     .venv/bin/python scripts/benchmark_plan.py            # 7 runs per case
     .venv/bin/python scripts/benchmark_plan.py --runs 11
 
-Each case runs the plan as a separate process (what a user or CI pays), median of the runs after
-one warm-up. The baseline is a bare `python -c "import pulumi"` on the same machine, so the ratio
+Each case runs as a separate process (what a user or CI pays), median of the runs after one warm-up.
+The baseline is a bare `python -c "import pulumi"` on the same machine in the same run, so the ratio
 holds across machines of different speed. Generated stacks copy prod and replace its sites.
+
+The per-site cost is the slope between the two largest site counts. Beside it, the "Pulumi floor"
+runs a program of the same shape through the same in-process harness (preflight/inprocess.py): per
+site one ComponentResource and three CustomResources with a few plain inputs and no settings, flow,
+policy or output. It is what Pulumi's own registration costs under the mocks, which no change to this
+project's code can go below.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "genesys-messaging"
+TARGETS = {"plan prod": 1.5, "plan 200 sites": 3.0, "ms per site": 2.0}
+"""Issue 16's targets: ratios to `import pulumi`, and milliseconds per site."""
 
 
 def stack_with_sites(count: int, directory: Path) -> Path:
@@ -52,25 +60,75 @@ def median_seconds(command: list[str], runs: int) -> tuple[float, float, float]:
     return min(times), statistics.median(times), max(times)
 
 
+def floor_program(sites: int) -> None:
+    """Run the Pulumi-floor program in this process (see the module docstring)."""
+    sys.path.insert(0, str(ROOT))
+    import pulumi
+
+    from components.stack_file import StackConfig
+    from preflight.inprocess import _run
+
+    class Thing(pulumi.CustomResource):
+        def __init__(self, name: str, parent: pulumi.Resource) -> None:
+            inputs = {"name": name, "description": "x" * 40, "domains": [f"{name}.example.com"], "on": True}
+            super().__init__("bench:index:Thing", name, inputs, pulumi.ResourceOptions(parent=parent))
+
+    class Site(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            super().__init__("bench:index:Site", name)
+            for part in ("configuration", "deployment", "resolution"):
+                Thing(f"{name}-{part}", self)
+            self.register_outputs({})
+
+    def program(_settings: object) -> dict:
+        for i in range(sites):
+            Site(f"site{i}")
+        return {}
+
+    _run(StackConfig(stack="bench", source="bench", config={}, secret_keys=frozenset()), "bench", lambda: None, program)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--sites", type=int, nargs="*", default=[10, 25, 50])
+    parser.add_argument("--sites", type=int, nargs="*", default=[50, 200])
+    parser.add_argument("--floor-program", type=int, metavar="SITES", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.floor_program is not None:
+        floor_program(args.floor_program)
+        return
 
     baseline = median_seconds([sys.executable, "-c", "import pulumi"], args.runs)
     rows = [("import pulumi (baseline)", baseline)]
     plan = [sys.executable, "-m", "preflight", "plan", "--format", "json"]
-    rows.append(("plan prod (2 sites)", median_seconds([*plan, "--stack", "prod"], args.runs)))
+    rows.append(("plan prod", median_seconds([*plan, "--stack", "prod"], args.runs)))
+    floor = [sys.executable, __file__, "--floor-program"]
+    sites = sorted(args.sites)
     with tempfile.TemporaryDirectory() as tmp:
-        for count in args.sites:
+        for count in sites:
             path = stack_with_sites(count, Path(tmp))
             rows.append((f"plan {count} sites", median_seconds([*plan, "--config-file", str(path)], args.runs)))
+    for count in sites:
+        rows.append((f"Pulumi floor {count} sites", median_seconds([*floor, str(count)], args.runs)))
+    medians = {name: mid for name, (_, mid, _) in rows}
+
+    def per_site(prefix: str) -> float:
+        low, high = sites[0], sites[-1]
+        return 1000 * (medians[f"{prefix} {high} sites"] - medians[f"{prefix} {low} sites"]) / (high - low)
 
     print(f"{'case':28} {'min s':>7} {'median s':>9} {'max s':>7} {'x import pulumi':>16}")
     for name, (low, mid, high) in rows:
         print(f"{name:28} {low:7.2f} {mid:9.2f} {high:7.2f} {mid / baseline[1]:16.1f}")
-    print(json.dumps({name: round(mid, 3) for name, (_, mid, _) in rows}))
+    figures = {"ms per site": per_site("plan"), "Pulumi floor ms per site": per_site("Pulumi floor")}
+    print(f"ms per site {figures['ms per site']:.1f} (Pulumi floor {figures['Pulumi floor ms per site']:.1f})")
+    ratios = {"plan prod": medians["plan prod"] / baseline[1]}
+    if "plan 200 sites" in medians:
+        ratios["plan 200 sites"] = medians["plan 200 sites"] / baseline[1]
+    for name, limit in TARGETS.items():
+        value = ratios.get(name, figures.get(name))
+        if value is not None:
+            print(f"target {name} <= {limit}: {value:.2f} {'met' if value <= limit else 'NOT met'}")
+    print(json.dumps({**{n: round(m, 3) for n, m in medians.items()}, **{n: round(v, 2) for n, v in figures.items()}}))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Fixtures: each test gets the program run afresh (new event loop, config and mocks) per stack.
+"""Fixtures: the program run under mocks per stack, once per test session for each distinct config.
+
+A run is deterministic for its config (tests/test_estate.py proves runs in one process do not leak),
+so `run` and `run_with` run the program once per config and hand each test its own deep copy: a
+test may change what it gets without touching another test's.
 
 Two kinds of stack file:
 - the committed ones (`Pulumi.<stack>.yaml`, a fork's own values): tests read them only for
@@ -12,8 +16,10 @@ sentinel so the tests can prove no secret reaches an output or a plain-text inpu
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -40,22 +46,54 @@ def example_config(stack: str) -> StackConfig:
     return read_stack_file(EXAMPLES / f"Pulumi.{stack}.yaml", reveal=sentinel)
 
 
+@cache
+def _committed_run(stack: str) -> Run:
+    return run_program(stack_config(stack))
+
+
+@cache
+def _example_run(stack: str, changes: tuple[tuple[str, str], ...]) -> Run:
+    base = example_config(stack)
+    return run_program(dataclasses.replace(base, config={**base.config, **dict(changes)}))
+
+
 @pytest.fixture(params=STACKS)
 def run(request: pytest.FixtureRequest) -> Run:
     """The whole program, run under mocks with one stack's settings."""
-    return run_program(stack_config(request.param))
+    return copy.deepcopy(_committed_run(request.param))
 
 
 @pytest.fixture
 def run_with() -> Callable[..., Run]:
-    """Run the program with an example stack's config altered: run_with("prod", {"genesys-messaging:key": value})."""
+    """Run the program with an example stack's config altered: run_with("prod", {"genesys-messaging:key": value}).
+
+    A config that fails (invalid settings) raises every time: failures are not cached."""
 
     def _run(stack: str, changes: dict[str, str]) -> Run:
-        base = example_config(stack)
-        config = {**base.config, **changes}
-        return run_program(dataclasses.replace(base, config=config))
+        return copy.deepcopy(_example_run(stack, tuple(sorted(changes.items()))))
 
     return _run
+
+
+_PLANNED: dict[tuple, Run] = {}
+
+
+def _planned_once(stack: StackConfig) -> Run:
+    key = (stack.stack, stack.source, tuple(sorted(stack.config.items())), stack.secret_keys, stack.encrypted)
+    if key not in _PLANNED:
+        _PLANNED[key] = run_program(stack)
+    return copy.deepcopy(_PLANNED[key])
+
+
+@pytest.fixture
+def cached_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands (`plan`, `diff`, `promote`) plan each distinct stack config once per session.
+
+    For test modules whose tests only read what the program declares (`pytestmark`); a test that
+    changes the program itself must not use it, or it would read a run made without its change."""
+    from preflight import stacks
+
+    monkeypatch.setattr(stacks, "run_program", _planned_once)
 
 
 @pytest.fixture

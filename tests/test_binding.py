@@ -10,6 +10,8 @@ import pytest
 
 from components import provider_binding as binding
 from components.provider_binding import BindingError, to_pulumi_properties
+from preflight.inprocess import run_program
+from tests.conftest import example_config
 
 SCHEMA = json.loads((Path(binding.__file__).with_name("provider_schema.json")).read_text())
 
@@ -86,10 +88,11 @@ def test_plugin_route_refuses_to_run_without_a_pinned_version(monkeypatch):
         binding._plugin_options()
 
 
-def test_plugin_route_pins_version_and_download_url(monkeypatch, run_with):
+def test_plugin_route_pins_version_and_download_url(monkeypatch):
     monkeypatch.setattr(binding, "PROVIDER_ROUTE", "plugin")
     monkeypatch.setattr(binding, "PLUGIN_VERSION", "9.9.9")
-    run = run_with("prod", {})
+    # A real run: the fixtures' cached runs were made without this patch.
+    run = run_program(example_config("prod"))
     genesys = [r for r in run.resources if r.custom and not r.type.startswith("pulumi-python:dynamic")]
     assert not run.packages
     assert all(r.version == "9.9.9" for r in genesys)

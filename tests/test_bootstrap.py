@@ -83,6 +83,7 @@ def test_deployer_secret_is_only_a_secret_output(committed):
         ({"region": "eu-west-1", "divisions": []}, "genesys-messaging-bootstrap:divisions"),
         ({"region": "eu-west-1", "divisions": ["Home", "Home"]}, "distinct"),
         ({"region": "eu-west-1", "tokenValiditySeconds": 60}, "tokenValiditySeconds must be an integer in 300..172800"),
+        ({"region": "eu-west-1", "tokenValiditySeconds": 172801}, "tokenValiditySeconds must be an integer in"),
     ],
 )
 def test_bad_bootstrap_settings_name_the_file_key_and_fix(values, expected):

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-import pytest
 
-from components.access import Access
-from components.access_data import access_spec
-from components.settings import Site
+from components.settings_model import Site
 from components.web_messaging import WebMessaging
 
 SITE = Site(key="www", domains=("www.example.com",), languages=("en-us",), default_language="en-us")
@@ -44,23 +41,3 @@ def test_web_messaging_exposes_its_deployment_and_configuration(pulumi_mocks):
         assert {"site-www-configuration", "site-www-deployment"} <= {r.name for r in children}, urn
 
     return pulumi.Output.all(site.urn, site.deployment_id, site.configuration_id).apply(check)
-
-
-def test_web_messaging_refuses_a_site_without_domains(pulumi_mocks):
-    with pytest.raises(ValueError, match="explicit domain allow-list"):
-        WebMessaging("site-x", web_messaging_args(site=Site("x", (), ("en-us",), "en-us")))
-
-
-@pytest.mark.parametrize("seconds", [299, 172801])
-def test_access_refuses_token_lifetimes_outside_the_documented_range(pulumi_mocks, seconds):
-    with pytest.raises(ValueError, match=r"outside 300\.\.172800"):
-        Access(
-            "access",
-            {
-                "spec": access_spec(),
-                "name_prefix": "",
-                "division_id": "d",
-                "token_validity_seconds": seconds,
-                "protect": False,
-            },
-        )

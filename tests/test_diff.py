@@ -15,6 +15,9 @@ from preflight.__main__ import main
 from preflight.inprocess import is_secret_value, reveal
 from tests.conftest import EXAMPLES, sentinel
 
+# Each test reads what the program declares; it never changes the program (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("cached_runs")
+
 FORMATS = ("text", "markdown", "json")
 
 

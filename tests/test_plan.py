@@ -13,6 +13,9 @@ from preflight.inprocess import run_program
 from preflight.plan import make_plan, print_text, to_json, to_markdown
 from tests.conftest import EXAMPLES, ROOT, stack_config
 
+# Each test reads what the program declares; it never changes the program (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("cached_runs")
+
 NS = "genesys-messaging"
 CIPHERTEXT = "v1:cGxhY2Vob2xkZXI=:cmVwbGFjZSB3aXRoIHB1bHVtaSBjb25maWcgc2V0IC0tc2VjcmV0"
 

@@ -15,6 +15,9 @@ from preflight import promote, stacks
 from preflight.promotion import ALLOW_LIST_FILE, AllowList, allow_list, evaluate_promotion
 from tests.test_diff import altered_stack, cli, distinct_sentinels, example_stacks  # noqa: F401 (autouse)
 
+# Each test reads what the program declares; it never changes the program (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("cached_runs")
+
 NS = "genesys-messaging"
 
 

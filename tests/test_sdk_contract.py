@@ -9,7 +9,8 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from pulumi.runtime import mocks, rpc, settings, stack, sync_await
+from pulumi.runtime import mocks, resource, rpc, settings, stack, sync_await
+from pulumi.runtime.proto import source_pb2
 
 
 def test_the_pinned_sdk_is_the_one_installed():
@@ -50,3 +51,11 @@ def test_sync_await_and_ensure_event_loop_take_what_the_run_passes():
 def test_mock_monitor_has_the_calls_the_recorder_wraps():
     for name in ("RegisterResource", "RegisterPackage", "Invoke", "ReadResource"):
         assert callable(getattr(mocks.MockMonitor, name)), name
+
+
+def test_the_stack_trace_hook_the_run_replaces_takes_nothing_and_gives_a_stack_trace():
+    # inprocess._without_source_positions swaps it for an empty StackTrace; both call sites in
+    # resource.py call it with no arguments and read `.frames`.
+    assert list(inspect.signature(resource._get_stack_trace).parameters) == []
+    assert isinstance(resource._get_stack_trace(), source_pb2.StackTrace)
+    assert "_get_stack_trace()" in inspect.getsource(resource.register_resource)

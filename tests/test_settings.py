@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 import yaml
 
-from components.regions import regions
 from components.settings import SettingsError, load_from_stack_file, parse_settings
 from components.stack_file import StackFileError, read_stack_file
 from tests.conftest import EXAMPLES, ROOT, example_config, stack_config
@@ -72,8 +73,13 @@ def test_wrong_type():
 
 def test_region_not_in_table_lists_valid_ones():
     problem = one(problems_for({"region": "eu-west-9"}), f"{NS}:region")
-    assert "eu-west-9" in problem.message
-    assert all(code in problem.fix for code in regions())
+    assert problem.message.startswith("unknown region 'eu-west-9' (did you mean eu-west-")
+    assert problem.fix.startswith("use one of: ")
+    codes = problem.fix.removeprefix("use one of: ").split(", ")
+    assert codes == sorted(codes)
+    # Written out by hand from the provider's region map (terraform-provider-genesyscloud, provider.go getRegionMap).
+    public = {"us-east-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1", "eu-west-2", "eu-central-1"}
+    assert public | {"ap-southeast-2", "ap-northeast-1", "ap-south-1"} <= set(codes)
 
 
 @pytest.mark.parametrize(
@@ -93,13 +99,35 @@ def test_domain_must_be_a_bare_host(domain, kind):
 
 
 def test_http_url_is_refused():
+    # The one guard: the Crm component trusts Settings for https.
     crm = staging_object("crm") | {"baseUrl": "http://crm.example.com/api"}
     problem = one(problems_for({"crm": crm}), f"{NS}:crm.baseUrl")
+    assert problem.message == "'http://crm.example.com/api' is not in the expected form"
     assert "https://" in problem.fix
+
+
+def test_http_discovery_uri_is_refused():
+    # The one guard: the MessengerIdentity component trusts Settings for https.
+    uri = "http://login.example.com/.well-known/openid-configuration"
+    idp = staging_object("identityProvider") | {"discoveryUri": uri}
+    problem = one(problems_for({"identityProvider": idp}), f"{NS}:identityProvider.discoveryUri")
+    assert problem.message == f"{uri!r} is not in the expected form"
+    assert problem.fix.startswith("use the IdP's https discovery document URL")
+
+
+def test_site_without_domains_is_refused():
+    # The one guard: an empty allow-list would let the deployment load on any domain, and WebMessaging
+    # passes the site's domains through as they are.
+    sites = staging_object("sites")
+    sites["www"]["domains"] = []
+    problem = one(problems_for({"sites": sites}), f"{NS}:sites.www.domains")
+    assert problem.message == "is empty"
+    assert "never allows all domains" in problem.fix
 
 
 @pytest.mark.parametrize("seconds", [299, 172801, 38880000])
 def test_token_validity_out_of_range(seconds):
+    # The one guard for the stacks: Access passes the lifetime to the provider, which accepts up to 38880000.
     problem = one(problems_for({"tokenValiditySeconds": str(seconds)}), f"{NS}:tokenValiditySeconds")
     assert str(seconds) in problem.message
     assert "300..172800" in problem.fix
@@ -252,7 +280,7 @@ def test_plain_secret_beside_an_encrypted_one_is_refused(tmp_path):
     assert "hunter2" not in str(caught.value)
 
 
-def test_under_pulumi_up_the_engines_secret_keys_are_trusted(tmp_path, monkeypatch, pulumi_mocks):
+def test_under_pulumi_up_the_engines_secret_keys_are_trusted(tmp_path, pulumi_mocks):
     # A secret from a Pulumi ESC environment has no `secure:` entry in the stack file; the engine still
     # marks its key secret. The program trusts the engine (the per-value check is preflight's).
     from pulumi.runtime.config import set_all_config
@@ -262,7 +290,6 @@ def test_under_pulumi_up_the_engines_secret_keys_are_trusted(tmp_path, monkeypat
     document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
     document["config"][f"{NS}:crm"]["password"] = "from-esc"
     (tmp_path / "Pulumi.test.yaml").write_text(yaml.safe_dump(document))
-    monkeypatch.setattr(settings_module, "PROJECT_ROOT", tmp_path)
     stack = read_stack_file(tmp_path / "Pulumi.test.yaml", reveal=lambda path: "decrypted")
     set_all_config(dict(stack.config), [*stack.secret_keys, f"{NS}:crm"])
     settings = settings_module.load_from_pulumi()
@@ -282,3 +309,22 @@ def test_under_pulumi_up_a_secret_the_engine_does_not_mark_is_refused(pulumi_moc
     assert problem.message == "is a secret but is stored in plain text"
 
 
+def test_the_model_imports_without_the_loader_and_reads_no_file():
+    # Components import their types from the model: importing it must not pull in the loader's
+    # libraries, nor read the region table or any other file.
+    probe = """
+import builtins, io, json, pathlib, sys
+def refuse(*args, **kwargs):
+    raise AssertionError(f"file read while importing the model: {args!r}")
+builtins.open = io.open = pathlib.Path.open = pathlib.Path.read_text = pathlib.Path.read_bytes = refuse
+import components.settings_model
+from components.regions import regions
+print(json.dumps({"modules": sorted(sys.modules), "regions_read": regions.cache_info().currsize}))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    loaded = set(seen["modules"])
+    assert not {"jsonschema", "yaml", "pulumi"} & loaded, sorted({"jsonschema", "yaml", "pulumi"} & loaded)
+    assert not {"components.settings", "components.stack_file", "components.errors"} & loaded
+    assert seen["regions_read"] == 0

@@ -13,6 +13,9 @@ from preflight import promote
 from preflight.__main__ import main
 from tests.conftest import EXAMPLES
 
+# Each test reads what the program declares; it never changes the program (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("cached_runs")
+
 NS = "genesys-messaging"
 
 

@@ -35,6 +35,55 @@ def test_a_quiet_change_to_what_would_be_deployed_shows_in_a_snapshot(monkeypatc
     assert changed, f"changing {module}.{attribute} left every snapshot unchanged"
 
 
+def _changed_snapshots() -> list[str]:
+    return sorted(name for name, text in snapshots().items() if (SNAPSHOTS / name).read_text() != text)
+
+
+@pytest.mark.parametrize(
+    ("prefix_property", "replacement"),
+    [("login_url", "https://signin.{domain}"), ("websocket_url", "wss://messaging.{domain}")],
+    ids=["login-host-prefix", "websocket-host-prefix"],
+)
+def test_a_changed_host_prefix_shows_in_every_stack_snapshot(monkeypatch, prefix_property, replacement):
+    from components.regions import Region
+
+    monkeypatch.setattr(Region, prefix_property, property(lambda region: replacement.format(domain=region.domain)))
+    assert {"staging.json", "prod.json"} <= set(_changed_snapshots())
+
+
+def test_a_changed_messenger_environment_code_shows_in_a_snapshot(monkeypatch, tmp_path):
+    import json
+
+    from components import regions
+
+    table = json.loads(regions._TABLE_FILE.read_text())
+    for row in table["regions"].values():
+        row["messengerEnvironment"] += "-x"
+    changed = tmp_path / "regions.json"
+    changed.write_text(json.dumps(table))
+    monkeypatch.setattr(regions, "_TABLE_FILE", changed)
+    regions.regions.cache_clear()
+    try:
+        assert {"staging.json", "prod.json"} <= set(_changed_snapshots())
+    finally:
+        regions.regions.cache_clear()
+
+
+def test_an_inverted_lookup_decision_in_the_flow_shows_in_every_stack_snapshot(monkeypatch):
+    from components import flow_template, inbound_flow
+
+    render = inbound_flow.render
+
+    def inverted(template, substitutions):
+        rendered = render(template, substitutions)
+        text = rendered.text.replace("exp: Message.IsAuthenticated and", "exp: !Message.IsAuthenticated and")
+        assert text != rendered.text, "the flow no longer guards its lookups with Message.IsAuthenticated"
+        return flow_template.RenderedFlow(template=rendered.template, text=text, document=rendered.document)
+
+    monkeypatch.setattr(inbound_flow, "render", inverted)
+    assert {"staging.json", "prod.json"} <= set(_changed_snapshots())
+
+
 def test_check_mode_names_stale_snapshots(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(snapshot_estate, "SNAPSHOTS", tmp_path)
     assert snapshot_estate.main(["--check"]) == 1
