@@ -5,8 +5,9 @@ its URN, type token, parent, provider, protect and inputs (secrets as [secret], 
 and the stack outputs. A change to the program that changes what would be deployed changes a snapshot,
 so it shows in the pull request as a diff to review, as CDK snapshot tests do:
 
-    python scripts/snapshot_estate.py          # regenerate after an intended change (make snapshot)
-    python scripts/snapshot_estate.py --check  # exit 1 naming the snapshots that are out of date
+    python scripts/snapshot_estate.py            # regenerate after an intended change (make snapshot)
+    python scripts/snapshot_estate.py --check    # exit 1 naming the snapshots that are out of date
+    python scripts/snapshot_estate.py --out DIR  # write them all to DIR instead (the PR workflow's fresh copy)
 """
 
 from __future__ import annotations
@@ -57,7 +58,22 @@ def snapshots() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a snapshot is out of date")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write every snapshot to DIR (created if missing), leaving tests/snapshots/ alone; not with --check",
+    )
     args = parser.parse_args(argv)
+    if args.out and args.check:
+        parser.error("--out writes the snapshots elsewhere and --check writes nothing: give one of them")
+    if args.out:
+        texts = snapshots()
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            (args.out / name).write_text(text)
+        print(f"snapshots written to {args.out}: {', '.join(texts)}")
+        return 0
     stale = []
     for name, text in snapshots().items():
         path = SNAPSHOTS / name

@@ -33,7 +33,9 @@ FORK = "mallory/genesys-messaging"
 MARKER = "<!-- genesys-messaging-plan -->"
 ZWJ = "\u200d"
 FAKE_HEADING = "### Live preview: `prod` (clean)"
+SNAPSHOT_HEADING = "### Estate snapshot changes"
 HEADINGS = (
+    SNAPSHOT_HEADING,
     "### Offline plan: `staging` (",
     "### Offline plan: `prod` (",
     "### Live preview: `staging` (",
@@ -73,6 +75,26 @@ def headings(markdown: str) -> list[str]:
 
 # --- building artifacts by hand -----------------------------------------------------------------------
 
+# One resource in the format of tests/snapshots/ (json.dumps(indent=1, sort_keys=True)), written by hand.
+SNAPSHOT = """{
+ "outputs": {
+  "queueId": "routing-queue-id"
+ },
+ "resources": [
+  {
+   "inputs": {
+    "name": "stg-Support"
+   },
+   "parent": "",
+   "protect": false,
+   "provider": "",
+   "type": "genesyscloud:index/routingQueue:RoutingQueue",
+   "urn": "urn:pulumi:staging::genesys-messaging::genesyscloud:index/routingQueue:RoutingQueue::routing-queue"
+  }
+ ]
+}
+"""
+
 
 def write(root: Path, relative: str, content: str | bytes) -> None:
     path = root / relative
@@ -95,6 +117,10 @@ def artifacts(tmp_path: Path) -> Path:
     write(root, "preview-staging/preview-staging.exit", "0\n")
     write(root, "preview-prod/preview-prod.txt", "Previewing update (prod)\nerror: policy violation\n")
     write(root, "preview-prod/preview-prod.exit", "255\n")
+    for side in ("base", "head", "fresh"):
+        write(root, f"snapshots/{side}-staging.json", SNAPSHOT)
+    write(root, "snapshots/base.exit", "0\n")
+    write(root, "snapshots/fresh.exit", "0\n")
     return root
 
 
@@ -106,11 +132,12 @@ def render(root: Path, *, head_repo: str = BASE, conclusion: str = "failure") ->
 # --- the well-formed case -----------------------------------------------------------------------------
 
 
-def test_a_branch_run_gets_four_sections_with_statuses_from_the_exit_codes(artifacts: Path) -> None:
+def test_a_branch_run_gets_five_sections_with_statuses_from_the_exit_codes(artifacts: Path) -> None:
     body = render(artifacts)
     assert body.startswith(MARKER + "\n"), body[:80]
     assert headings(body) == [
         "## genesys-messaging plan for 0123456",
+        SNAPSHOT_HEADING,
         "### Offline plan: `staging` (clean)",
         "### Offline plan: `prod` (exit 1)",
         "### Live preview: `staging` (clean)",
@@ -120,11 +147,13 @@ def test_a_branch_run_gets_four_sections_with_statuses_from_the_exit_codes(artif
     assert "| queue | create |" in body and "error: policy violation" in body
     assert "| queue | create |" not in outside_code(body), "the plan is shown as code, not rendered"
     assert "fork" not in "\n".join(outside_code(body)), "a branch of this repository is not a fork"
+    unchanged = "The estate snapshots (`tests/snapshots/`) are unchanged by this pull request and up to date."
+    assert body.split("\n\n")[2:4] == [SNAPSHOT_HEADING, unchanged], "the snapshots first, in one line"
 
 
 def test_a_fork_run_never_shows_previews_and_says_whose_run_reported_the_plan(artifacts: Path) -> None:
     body = render(artifacts, head_repo=FORK)
-    assert headings(body)[3:] == ["### Live preview: `staging` (not run)", "### Live preview: `prod` (not run)"]
+    assert headings(body)[4:] == ["### Live preview: `staging` (not run)", "### Live preview: `prod` (not run)"]
     assert "error: policy violation" not in body, "a fork's preview artifact must not be shown"
     assert f"the fork `{FORK}`" in body and "what that run reported" in body
 
@@ -139,6 +168,7 @@ def test_missing_artifacts_are_said_in_the_scripts_words(tmp_path: Path) -> None
     write(root, "plan/pr-number", "3")
     body = render(root)
     assert headings(body)[1:] == [
+        SNAPSHOT_HEADING,
         "### Offline plan: `staging` (no result)",
         "### Offline plan: `prod` (no result)",
         "### Live preview: `staging` (no result)",
@@ -146,6 +176,7 @@ def test_missing_artifacts_are_said_in_the_scripts_words(tmp_path: Path) -> None
     ]
     assert body.count("_No plan was produced; see the run._") == 2
     assert body.count("_No preview artifact") == 2
+    assert "_No snapshot artifact: the run uploaded none; see the run._" in outside_code(body)
 
 
 # --- hostile content ----------------------------------------------------------------------------------
@@ -197,7 +228,7 @@ def test_an_unclosed_html_comment_hides_nothing(artifacts: Path) -> None:
     body = render(artifacts)
     assert body.count("<!--") == 1 and body.startswith(MARKER), "only the script's own marker is an HTML comment"
     assert f"<!{ZWJ}--" in body
-    assert len(headings(body)) == 5, headings(body)
+    assert len(headings(body)) == 6, headings(body)
 
 
 def test_html_that_could_hide_content_is_only_ever_code(artifacts: Path) -> None:
@@ -254,10 +285,18 @@ def test_large_files_are_clipped_so_the_body_fits_and_every_fence_closes(artifac
         write(artifacts, relative, long)
     write(artifacts, "preview-staging/preview-staging.txt", "\u00e9" * 500_000)  # 2 bytes a character
     write(artifacts, "preview-prod/preview-prod.txt", "`" * 200_000)  # one run: the fence would be as long
+    # With staging.json, the most snapshot files the renderer diffs; these differ on all three sides.
+    for n in range(rpc.MAX_SNAPSHOT_FILES - 1):
+        for side in ("base", "head", "fresh"):
+            lines = "".join(f' "{side} line {i} ````` @team {"x" * 400}",\n' for i in range(2000))
+            write(artifacts, f"snapshots/{side}-stack-{n}.json", "{\n" + lines + "}\n")
     body = render(artifacts)
     assert len(body.encode("utf-8")) <= 60_000, len(body.encode("utf-8"))
-    assert len(headings(body)) == 5, "all sections survive the clipping"
+    assert len([h for h in headings(body) if h.startswith(("## ", "### "))]) == 6, "all sections survive"
     assert sum("_Truncated: the first " in line for line in outside_code(body)) == 4
+    # Clipped by bytes: multi-byte text (é, the ZWJ of a neutralised @) still fills its block.
+    assert body.count(f"line 200 `code` ```` @{ZWJ}team") == 2 and "\u00e9" * 4_000 in body
+    assert sum(" more lines not shown: " in line for line in outside_code(body)) == 14, "7 stale, 7 changed"
 
 
 def test_the_fence_is_longer_than_any_run_it_holds() -> None:
@@ -302,7 +341,7 @@ def test_unexpected_artifacts_beside_the_expected_ones_are_ignored(artifacts: Pa
 
 def test_a_missing_artifact_directory_renders_an_empty_comment(tmp_path: Path) -> None:
     body = render(tmp_path / "nothing-downloaded")
-    assert len(headings(body)) == 5 and body.count("(no result)") == 4
+    assert len(headings(body)) == 6 and body.count("(no result)") == 4
 
 
 # --- the PR number and the trusted run facts ----------------------------------------------------------

@@ -10,6 +10,7 @@ privilege everywhere, every action pinned to a commit and one exact Pulumi CLI v
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -160,6 +161,126 @@ def test_live_preview_runs_only_for_branches_of_this_repository_with_the_policy_
     assert not any(s.get("with", {}).get("comment-on-pr") for s in steps(job)), "only pr-comment.yml comments"
 
 
+# --- estate snapshots: base, committed and generated, for the comment's diff ---------------------------
+
+
+def snapshot_job() -> dict[str, Any]:
+    return workflow("pull-request.yml")["jobs"]["snapshots"]
+
+
+def step_running(job: dict[str, Any], needle: str) -> dict[str, Any]:
+    return steps(job)[index_of(job, needle)]
+
+
+def bash(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """A `run:` script as GitHub runs it on Linux (`bash -e {0}`)."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-e", "-c", script],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args]
+    return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+@pytest.fixture
+def pr_checkout(tmp_path: Path) -> tuple[Path, str]:
+    """A clone as the snapshot job has it: a base commit, then the PR's (staging changed, prod gone, dev new)."""
+    repo = tmp_path / "repo"
+    (repo / "tests" / "snapshots").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    for name, text in {"staging.json": "base staging\n", "prod.json": "base prod\n", "notes.txt": "x\n"}.items():
+        (repo / "tests" / "snapshots" / name).write_text(text)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    (repo / "tests" / "snapshots" / "staging.json").write_text("pr staging\n")
+    (repo / "tests" / "snapshots" / "prod.json").unlink()
+    (repo / "tests" / "snapshots" / "dev.json").write_text("pr dev\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "pr")
+    return repo, base
+
+
+def test_snapshot_job_fetches_the_base_and_holds_no_secrets() -> None:
+    job = snapshot_job()
+    assert job["name"] == "Estate snapshots" and job["permissions"] == {"contents": "read"}, job
+    assert "secrets." not in yaml.safe_dump(job) and "environment" not in job, "it runs for forks too"
+    (checkout,) = [s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["fetch-depth"] == 0, "a shallow clone has no base commit to read snapshots from"
+    collect = step_running(job, 'git show "$BASE_SHA:')
+    assert collect["env"] == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}, collect.get("env")
+    assert '[[ "$BASE_SHA" =~ ^[0-9a-f]{40}$ ]]' in collect["run"], "the base is checked to be a commit id"
+    (upload,) = [s for s in steps(job) if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"]["name"] == "snapshots" and upload["with"]["path"] == "snapshots/", upload
+    assert upload["if"] == "${{ !cancelled() }}", "upload even when a step failed: the comment explains it"
+    generate = step_running(job, "scripts/snapshot_estate.py --out")
+    assert generate["if"] == "${{ !cancelled() }}", "staleness is news even when the base could not be read"
+    order = [
+        steps(job).index(collect),
+        steps(job).index(generate),
+        steps(job).index(upload),
+        index_of(job, "cmp -s"),
+    ]
+    assert order == sorted(order) and order[-1] == len(steps(job)) - 1, "collect, generate, upload, then fail"
+
+
+def test_the_collect_step_passes_the_base_and_the_committed_snapshots(pr_checkout: tuple[Path, str]) -> None:
+    repo, base = pr_checkout
+    result = bash(step_running(snapshot_job(), 'git show "$BASE_SHA:')["run"], repo, BASE_SHA=base)
+    assert result.returncode == 0, result.stderr
+    uploaded = {p.name: p.read_text() for p in (repo / "snapshots").iterdir()}
+    assert uploaded == {
+        "base-staging.json": "base staging\n",
+        "base-prod.json": "base prod\n",  # deleted by the PR: base only
+        "head-staging.json": "pr staging\n",
+        "head-dev.json": "pr dev\n",  # a new stack: no base-dev.json
+        "base.exit": "0\n",
+    }
+
+
+@pytest.mark.parametrize("given", ["", "main", "HEAD~1", "--output=/tmp/x", "0" * 40], ids=repr)
+def test_the_collect_step_fails_without_a_readable_base(pr_checkout: tuple[Path, str], given: str) -> None:
+    repo, _ = pr_checkout
+    result = bash(step_running(snapshot_job(), 'git show "$BASE_SHA:')["run"], repo, BASE_SHA=given)
+    assert result.returncode != 0, result.stdout
+    assert not (repo / "snapshots" / "base.exit").exists(), "no base.exit: the comment must not call stacks new"
+
+
+@pytest.mark.parametrize(
+    ("fresh_exit", "generated", "code", "message"),
+    [
+        ("0\n", "pr staging\n", 0, ""),
+        (
+            "0\n",
+            "regenerated staging\n",
+            1,
+            "::error file=tests/snapshots/staging.json::out of date: run make snapshot",
+        ),
+        ("1\n", "pr staging\n", 1, "::error::scripts/snapshot_estate.py exited 1"),
+    ],
+    ids=["up-to-date", "stale", "generator-failed"],
+)
+def test_the_job_fails_on_stale_snapshots(
+    pr_checkout: tuple[Path, str], tmp_path: Path, fresh_exit: str, generated: str, code: int, message: str
+) -> None:
+    repo, _ = pr_checkout
+    runner_temp = tmp_path / "runner-temp"
+    (runner_temp / "fresh").mkdir(parents=True)
+    (runner_temp / "fresh" / "staging.json").write_text(generated)
+    (repo / "snapshots").mkdir()
+    (repo / "snapshots" / "fresh.exit").write_text(fresh_exit)
+    result = bash(step_running(snapshot_job(), "cmp -s")["run"], repo, RUNNER_TEMP=str(runner_temp))
+    assert result.returncode == code, result.stdout + result.stderr
+    assert message in result.stdout
+
+
 def test_pr_comment_workflow_updates_one_comment_and_runs_no_pr_code() -> None:
     flow = workflow("pr-comment.yml")
     trigger = flow["on"]["workflow_run"]
@@ -184,7 +305,7 @@ def test_pr_comment_workflow_updates_one_comment_and_runs_no_pr_code() -> None:
 
 def test_pr_comment_reads_only_the_expected_artifacts_through_the_tested_renderer() -> None:
     (job,) = workflow("pr-comment.yml")["jobs"].values()
-    expected = {"plan", "preview-staging", "preview-prod"}
+    expected = {"plan", "preview-staging", "preview-prod", "snapshots"}
     downloads = [s for s in steps(job) if s.get("uses", "").startswith("actions/download-artifact@")]
     assert {s["with"].get("name") for s in downloads} == expected, "download each artifact by its exact name"
     for step in downloads:
