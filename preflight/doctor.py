@@ -1,8 +1,9 @@
 """python -m preflight doctor --stack NAME: look at the real org and name the cause of a 401/403.
 
-Reads the stack's settings (no secrets needed: `secure:` values stay opaque), mints a token with the
-org's client credentials (GENESYSCLOUD_OAUTHCLIENT_ID / _SECRET) at the stack region's login host and
-runs read-only checks, each reported as ok / problem / skipped with its evidence and fix.
+Plans the stack in-process first (no secrets needed: `secure:` values stay opaque) and takes every name and
+type it looks for on the org from that estate (preflight/estate_view.py), then mints a token with the org's
+client credentials (GENESYSCLOUD_OAUTHCLIENT_ID / _SECRET) at the stack region's login host and runs
+read-only checks, each reported as ok / problem / skipped with its evidence and fix.
 Exit 0: every check passed; 1: a problem was found; 2: the doctor could not run.
 
 Credentials go only to the stack region's login host (or --login-url); --probe-regions is the one
@@ -26,11 +27,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from components.settings import Settings, SettingsError, load_from_stack_file
+from components.errors import InvalidConfiguration
 from components.stack_file import StackFileError, read_stack_file
-from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_estate
+from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_estate, estate_view
 from preflight.doctor_checks import OK, PROBLEM, Context, Result, shielded
+from preflight.estate_view import EstateError
 from preflight.genesys_api import Deadline, GenesysApi, checked_url
+from preflight.inprocess import Run, run_program
 from preflight.stacks import resolve
 
 CLIENT_ID_VAR = "GENESYSCLOUD_OAUTHCLIENT_ID"
@@ -96,13 +99,14 @@ def _escaped(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _load_settings(args: argparse.Namespace) -> Settings:
-    """The stack's settings only: the doctor looks at the org, it does not run the program."""
+def _plan(args: argparse.Namespace) -> Run:
+    """The stack's estate: the program planned in-process under mocks (no org, no CLI), settings validated first.
+    A stack file still holding the committed placeholder secrets is refused before it is planned."""
     stack = read_stack_file(args.config_file or resolve(args.stack))
     if stack.placeholders:
         fixes = "; ".join(f"pulumi config set --secret --path '{p}' <value>" for p in sorted(stack.placeholders))
         raise ValueError(f"{stack.source}: still the committed placeholder secrets, not real ones; fix: {fixes}")
-    return load_from_stack_file(stack)
+    return run_program(stack)
 
 
 def _url(name: str, value: str | None) -> str | None:
@@ -121,14 +125,18 @@ def check_org_options(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = _load_settings(args)
+        planned = _plan(args)
+        settings, estate = planned.settings, estate_view.read(planned)
         api_url = _url("--api-url", args.api_url) or checked_url("the region's API URL", settings.region.api_url)
         login_url = _url("--login-url", args.login_url) or checked_url(
             "the region's login URL", settings.region.login_url
         )
         discovery_url = _url("--discovery-url", args.discovery_url) or ""
         checked_url("identityProvider.discoveryUri", settings.identity_provider.discovery_uri)
-    except (StackFileError, SettingsError, ValueError) as error:
+    except EstateError as error:
+        fix = "make preflight/estate_view.py follow the program's change"
+        return _fail(f"the planned stack lacks what the doctor looks for on the org: {error}; fix: {fix}")
+    except (StackFileError, InvalidConfiguration, ValueError) as error:
         return _fail(str(error))
     if problem := check_org_options(args):
         return _fail(problem)
@@ -139,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     with GenesysApi(api_url, timeout=args.timeout, deadline=Deadline(args.deadline)) as api:
         ctx = Context(
             settings=settings,
+            estate=estate,
             api=api,
             client_id=client_id,
             login_url=login_url,

@@ -1,5 +1,5 @@
 """`preflight doctor` checks 1-3: the token exchange, the region in the environment, the client's rights
-(its permissions, and the roles the stack grants, held in the stack's division).
+(its permissions, and the roles the stack grants, held in the divisions it grants them in).
 
 Each check returns a `Result` (ok / problem / skipped) with the evidence it saw and the fix. API
 paths and response fields follow the Genesys Platform API as documented on developer.genesys.cloud
@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import naming
 from components.access_data import CLIENT_CREDENTIALS, access_spec
 from components.regions import Region, region_for_host, regions
 from components.settings import Settings
+from preflight.estate_view import Estate
 from preflight.genesys_api import ApiError, GenesysApi, segment
 
 OK, PROBLEM, SKIPPED = "ok", "problem", "skipped"
@@ -66,9 +66,11 @@ class Result:
 
 @dataclass
 class Context:
-    """What every check reads: settings, the API client with its token, the CLI options, the environment."""
+    """What every check reads: settings, the estate (what the stack declares), the API client with its token, the
+    CLI options, the environment."""
 
     settings: Settings
+    estate: Estate
     api: GenesysApi
     client_id: str
     login_url: str
@@ -450,7 +452,7 @@ def _permissions(ctx: Context, role_ids: list[str]) -> Result:
 
 
 def check_granted_roles(ctx: Context) -> Result:
-    """The client holds every role the stack grants, in the stack's division: it can grant only those."""
+    """The client holds every role the stack grants, in the division it grants it in: it can grant only those."""
     title = "Roles the stack grants, held by the client"
     client = ctx.cache.get("client")
     if client is None:
@@ -464,40 +466,42 @@ def _named(ctx: Context, path: str, name: str) -> dict[str, Any] | None:
 
 
 def _granted_roles(ctx: Context, client: dict[str, Any], title: str) -> Result:
-    division_name, who = ctx.settings.division, client.get("name", ctx.client_id)
-    division = _named(ctx, "/api/v2/authorization/divisions", division_name)
-    if division is None:
-        return Result(
-            "granted-roles",
-            title,
-            PROBLEM,
-            f"no division named '{division_name}' (genesys-messaging:division)",
-            [],
-            "set genesys-messaging:division to an existing division's name (Admin > Divisions)",
+    grants, who = ctx.estate.role_grants, client.get("name", ctx.client_id)
+    problems, fixes, evidence, divisions = [], [], [], {}
+    for name in dict.fromkeys(g.division for g in grants):
+        division = _named(ctx, "/api/v2/authorization/divisions", name)
+        if division is None:
+            problems.append(f"no division named '{name}' (genesys-messaging:division)")
+            fixes.append("set genesys-messaging:division to an existing division's name (Admin > Divisions)")
+        else:
+            divisions[name] = division
+            evidence.append(f"division '{name}' is {division.get('id')}")
+    held = [(g.get("roleId"), g.get("divisionId")) for g in client.get("roleDivisions") or []]
+    for grant in (g for g in grants if g.division in divisions):
+        name, division_name, division_id = grant.role, grant.division, divisions[grant.division].get("id")
+        bootstrap = (
+            f"run bootstrap/ (pulumi up in bootstrap/, '{division_name}' in genesys-messaging-bootstrap:divisions)"
         )
-    grants = [(g.get("roleId"), g.get("divisionId")) for g in client.get("roleDivisions") or []]
-    problems, fixes, evidence = [], [], [f"division '{division_name}' is {division.get('id')}"]
-    bootstrap = f"run bootstrap/ (pulumi up in bootstrap/, '{division_name}' in genesys-messaging-bootstrap:divisions)"
-    for key in access_spec().granted_by_stacks:
-        name = naming.role_name(key)
         role = _named(ctx, "/api/v2/authorization/roles", name)
         if role is None:
             problems.append(f"role '{name}' does not exist in the org: bootstrap/ has not run here")
             fixes.append(bootstrap)
             continue
         # '*' is Genesys' "all divisions" grant (bootstrap/ never makes one; an administrator might).
-        divisions = [d for r, d in grants if r == role.get("id")]
-        if division.get("id") in divisions or "*" in divisions:
+        in_divisions = [d for r, d in held if r == role.get("id")]
+        if division_id in in_divisions or "*" in in_divisions:
             evidence.append(f"holds '{name}' in '{division_name}'")
             continue
         where = "nowhere"
-        if divisions:
-            found = ctx.api.get_all("/api/v2/authorization/divisions", {"id": divisions})
+        if in_divisions:
+            found = ctx.api.get_all("/api/v2/authorization/divisions", {"id": in_divisions})
             names = {d.get("id"): d.get("name") for d in found}
-            where = "only in " + ", ".join(f"division '{names.get(d, d)}'" for d in divisions)
+            where = "only in " + ", ".join(f"division '{names.get(d, d)}'" for d in in_divisions)
         problems.append(f"client '{who}' holds role '{name}' {where}, not in '{division_name}': it cannot grant it")
         fixes.append(f"{bootstrap} or grant role '{name}' in division '{division_name}' to client '{who}'")
     if not problems:
-        return Result("granted-roles", title, OK, f"holds every role the stack grants in '{division_name}'", evidence)
+        where = ", ".join(f"'{d}'" for d in divisions)
+        summary = f"holds every role the stack grants in {where}" if grants else "the stack grants no roles"
+        return Result("granted-roles", title, OK, summary, evidence)
     fix = "; ".join(dict.fromkeys(fixes))
     return Result("granted-roles", title, PROBLEM, problems[0], [*problems[1:], *evidence], fix)

@@ -1,5 +1,6 @@
 """`preflight doctor` checks 4-6: each site's deployment, configuration and flow; the identity-provider
-integration, its keys and its discovery document; the CRM data action.
+integration, its keys and its discovery document; the CRM data action. Every name and type looked for is the
+one the stack declares, read from the estate (`ctx.estate`, preflight/estate_view.py).
 
 API paths and fields per developer.genesys.cloud, as mirrored in MyPureCloud/platform-client-sdk-python
 `build/docs/`: WebDeploymentsApi.md (GET /api/v2/webdeployments/deployments,
@@ -17,9 +18,7 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
-from components import naming
 from components.messenger_identity import oidc_integration_spec
-from components.settings import Site
 from preflight.doctor_checks import (
     OK,
     PROBLEM,
@@ -31,9 +30,12 @@ from preflight.doctor_checks import (
     guarded,
     shape_problem,
 )
+from preflight.estate_view import Configuration, Deployment
 from preflight.genesys_api import ApiError, segment
 
 FLOW_TYPE = "inboundshortmessage"
+"""The inbound flow's type as the flows API filters by it, for preflight/adopt.py; the doctor reads the type
+from the estate."""
 # Display name of the integration type authenticated messaging needs (Genesys help, "Configure
 # authenticated web messaging"); the type id in settings is a guess until confirmed live.
 OIDC_TYPE_DISPLAY_NAME = "OpenID Connect Messenger Configuration"
@@ -77,22 +79,22 @@ def _host(domain: str) -> str:
 
 def check_sites(ctx: Context) -> list[Result]:
     results = []
-    for site in ctx.settings.sites:
-        title = f"Deployment '{naming.deployment_name(ctx.settings, site.key)}'"
+    for site in ctx.estate.deployments.values():
+        title = f"Deployment '{site.name}'"
         results.append(
             _with_token(
                 ctx,
-                f"deployment:{site.key}",
+                f"deployment:{site.site_key}",
                 title,
                 "webDeployments:deployment:view and webDeployments:configuration:view",
                 lambda site=site, title=title: _deployment(ctx, site, title),
             )
         )
-        flow_title = f"Flow of site '{site.key}'"
+        flow_title = f"Flow of site '{site.site_key}'"
         results.append(
             _with_token(
                 ctx,
-                f"flow:{site.key}",
+                f"flow:{site.site_key}",
                 flow_title,
                 "architect:flow:view",
                 lambda site=site, flow_title=flow_title: _flow(ctx, site, flow_title),
@@ -107,8 +109,8 @@ def _deployments(ctx: Context) -> list[dict[str, Any]]:
     return ctx.cache["deployments"]
 
 
-def _deployment(ctx: Context, site: Site, title: str) -> Result:
-    check, name = f"deployment:{site.key}", naming.deployment_name(ctx.settings, site.key)
+def _deployment(ctx: Context, site: Deployment, title: str) -> Result:
+    check, name = f"deployment:{site.site_key}", site.name
     deployment = _by_name(_deployments(ctx), name)
     if deployment is None:
         return Result(
@@ -128,11 +130,11 @@ def _deployment(ctx: Context, site: Site, title: str) -> Result:
         problems.append("allowAllDomains is true: any site can embed this deployment")
         fixes.append("set allowAllDomains false (the stack lists its domains)")
     allowed = {_host(d) for d in deployment.get("allowedDomains") or []}
-    missing = [d for d in site.domains if d not in allowed]
+    missing = [d for d in site.allowed_domains if d not in allowed]
     if missing:
         problems.append(f"allowedDomains lack {', '.join(missing)} (has {', '.join(sorted(allowed)) or 'none'})")
-        fixes.append(f"pulumi up so allowedDomains include sites.{site.key}.domains")
-    problems_cfg, evidence_cfg, fix_cfg = _configuration(ctx, deployment)
+        fixes.append(f"pulumi up so allowedDomains include sites.{site.site_key}.domains")
+    problems_cfg, evidence_cfg, fix_cfg = _configuration(ctx, deployment, site.configuration)
     problems += problems_cfg
     evidence += evidence_cfg
     fixes += fix_cfg
@@ -141,7 +143,9 @@ def _deployment(ctx: Context, site: Site, title: str) -> Result:
     return Result(check, title, PROBLEM, problems[0], [*problems[1:], *evidence], "; ".join(dict.fromkeys(fixes)))
 
 
-def _configuration(ctx: Context, deployment: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+def _configuration(
+    ctx: Context, deployment: dict[str, Any], declared: Configuration
+) -> tuple[list[str], list[str], list[str]]:
     ref = deployment.get("configuration") or {}
     config_id, version = ref.get("id"), ref.get("version")
     if not config_id or not version:
@@ -154,12 +158,15 @@ def _configuration(ctx: Context, deployment: dict[str, Any]) -> tuple[list[str],
     if version == "draft" or published.get("status") != "Active" or not published.get("datePublished"):
         problems.append(f"configuration version {version} is not published (status {published.get('status')})")
         fixes.append("publish the configuration (pulumi up publishes a new version on every change)")
+    if published.get("name") != declared.name:
+        problems.append(f"it uses configuration '{published.get('name')}', not the stack's '{declared.name}'")
+        fixes.append("point the deployment at the stack's configuration (pulumi up)")
     auth = published.get("authenticationSettings") or {}
     if not auth.get("enabled"):
         problems.append("authenticated messaging is off in the published configuration")
         fixes.append("enable authenticationSettings with the OpenID Connect integration and publish")
     else:
-        oidc = _by_name(_integrations(ctx), naming.oidc_integration_name(ctx.settings))
+        oidc = _by_name(_integrations(ctx), declared.auth_integration.name)
         if oidc is None:
             problems.append("authentication points at an integration, but the stack's OIDC integration is missing")
             fixes.append("create the OpenID Connect Messenger Configuration integration (pulumi up)")
@@ -169,16 +176,16 @@ def _configuration(ctx: Context, deployment: dict[str, Any]) -> tuple[list[str],
     return problems, evidence, fixes
 
 
-def _flow(ctx: Context, site: Site, title: str) -> Result:
-    check, expected = f"flow:{site.key}", naming.flow_name(ctx.settings)
-    deployment = _by_name(_deployments(ctx), naming.deployment_name(ctx.settings, site.key))
+def _flow(ctx: Context, site: Deployment, title: str) -> Result:
+    check, expected, flow_type = f"flow:{site.site_key}", site.flow.name, site.flow.type.lower()
+    deployment = _by_name(_deployments(ctx), site.name)
     flow_ref = (deployment or {}).get("flow") or {}
     problems = []
     if flow_ref.get("id"):
         flow = ctx.api.get_object(f"/api/v2/flows/{segment(flow_ref['id'])}")
     else:
         # No flow to follow from the deployment: look the stack's flow up by name to say what exists.
-        found = list(ctx.api.get_all("/api/v2/flows", {"name": expected, "type": FLOW_TYPE}))
+        found = list(ctx.api.get_all("/api/v2/flows", {"name": expected, "type": flow_type}))
         flow = _by_name(found, expected)
         routes = "the deployment routes to no flow" if deployment else "there is no deployment to route to it"
         if flow is None:
@@ -192,14 +199,14 @@ def _flow(ctx: Context, site: Site, title: str) -> Result:
             )
         problems.append(f"{routes}; the stack's flow exists")
     evidence = [f"flow '{flow.get('name')}' ({flow.get('id')}): type {flow.get('type')}"]
-    if str(flow.get("type", "")).lower() != FLOW_TYPE:
-        problems.append(f"the flow is of type {flow.get('type')}, not {FLOW_TYPE.upper()}")
+    if str(flow.get("type", "")).lower() != flow_type:
+        problems.append(f"the flow is of type {flow.get('type')}, not {flow_type.upper()}")
     if not flow.get("publishedVersion"):
         problems.append("the flow has never been published: messages have nowhere to go")
     if flow.get("name") != expected:
         problems.append(f"the deployment routes to '{flow.get('name')}', the stack's flow is '{expected}'")
     if not problems:
-        return Result(check, title, OK, f"published {FLOW_TYPE} flow", evidence)
+        return Result(check, title, OK, f"published {flow_type} flow", evidence)
     return Result(
         check,
         title,
@@ -231,7 +238,7 @@ def _oidc_type(types: list[dict[str, Any]], type_id: str) -> dict[str, Any] | No
 
 
 def _oidc(ctx: Context, title: str) -> Result:
-    name, type_id = naming.oidc_integration_name(ctx.settings), ctx.settings.oidc_integration_type
+    name, type_id = ctx.estate.oidc_integration.name, ctx.estate.oidc_integration.type_id
     problems, fixes, evidence = [], [], []
     # The configured type id is a guess from docs, never verified against a live org: confirm it here.
     types = list(ctx.api.get_all("/api/v2/integrations/types"))
@@ -405,7 +412,7 @@ def check_crm_action(ctx: Context) -> Result:
 
 def _crm_action(ctx: Context, title: str) -> Result:
     # Actions are scoped by category (the prefixed integration name); the action name has no prefix.
-    category, name = naming.crm_integration_name(ctx.settings), naming.CRM_LOOKUP_ACTION_NAME
+    category, name = ctx.estate.crm_lookup_action.category, ctx.estate.crm_lookup_action.name
     found = list(ctx.api.get_all("/api/v2/integrations/actions", {"name": name}))
     action = next((a for a in found if a.get("name") == name and a.get("category") == category), None)
     # The actions API reports no last-execution or last-test result, so that part cannot be checked.

@@ -5,6 +5,9 @@ OAuth errors with `error`/`error_description`, Genesys errors with `message`/`co
 Login hosts are per region under `/login/<region>`, so a test can put the client in another region.
 Tests mutate the `FakeOrg` fields to break one thing at a time. The server stops when its context
 exits; a stalled handler wakes up then too, so nothing outlives a test.
+
+The org's object names are written here by hand (what a deployed stack leaves in an org), never taken from
+the program or the doctor: the tests compare what those look for with an org they do not shape.
 """
 
 from __future__ import annotations
@@ -20,16 +23,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
-from components import naming
 from components.access_data import access_spec
 from components.messenger_identity import oidc_integration_spec
-from components.settings import Settings
+from components.settings_model import Settings
 
 CLIENT_ID = "3f0c8d0e-doctor-client"
 CLIENT_SECRET = "fake-client-secret-7c1f2e9a"
 ACCESS_TOKEN = "fake-access-token-5b8d3c4f"
 OIDC_TYPE_NAME = "OpenID Connect Messenger Configuration"
 HOME_DIVISION = "division-home"
+# Object names as a deployed stack leaves them, before its namePrefix (a site's deployment is `<prefix><site key>`,
+# its configuration `<prefix><site key> messenger`). Roles are per org: bootstrap/ names them
+# `genesys-messaging <role key>`, without a stack prefix.
+ROLE_NAME_PREFIX = "genesys-messaging "
+OIDC_INTEGRATION = "Messenger OpenID Connect"
+CRM_INTEGRATION = "CRM Data Actions"
+CRM_LOOKUP_ACTION = "Look up customer by external id"
+FLOW = "Inbound Web Messaging"
 STALL_SECONDS = 5
 TRICKLE_SECONDS = 0.1
 """One byte per this long: under any per-read timeout, so only a whole-request limit stops it."""
@@ -137,7 +147,7 @@ class FakeOrg:
         self.roles = {
             f"role-{key}": {
                 "id": f"role-{key}",
-                "name": naming.role_name(key),
+                "name": f"{ROLE_NAME_PREFIX}{key}",
                 "permissionPolicies": policies(list(role.permissions)),
                 "userCount": 0,
             }
@@ -149,14 +159,14 @@ class FakeOrg:
         ]
         oidc = {
             "id": "integration-oidc",
-            "name": naming.oidc_integration_name(s),
+            "name": f"{s.name_prefix}{OIDC_INTEGRATION}",
             "integrationType": {"id": s.oidc_integration_type, "name": OIDC_TYPE_NAME},
             "intendedState": "ENABLED",
             "reportedState": {"code": "ACTIVE", "effective": "Active"},
         }
         crm = {
             "id": "integration-crm",
-            "name": naming.crm_integration_name(s),
+            "name": f"{s.name_prefix}{CRM_INTEGRATION}",
             "integrationType": {"id": "custom-rest-actions", "name": "Web Services Data Actions"},
             "intendedState": "ENABLED",
             "reportedState": {"code": "ACTIVE", "effective": "Active"},
@@ -202,7 +212,7 @@ class FakeOrg:
         self.flows = {
             flow_id: {
                 "id": flow_id,
-                "name": naming.flow_name(s),
+                "name": f"{s.name_prefix}{FLOW}",
                 "type": "INBOUNDSHORTMESSAGE",
                 "active": True,
                 "publishedVersion": {"id": "3.0", "commitVersion": "3.0"},
@@ -213,17 +223,17 @@ class FakeOrg:
             self.deployments.append(
                 {
                     "id": f"deployment-{site.key}",
-                    "name": naming.deployment_name(s, site.key),
+                    "name": f"{s.name_prefix}{site.key}",
                     "status": "Active",
                     "allowAllDomains": False,
                     "allowedDomains": list(site.domains),
                     "configuration": {"id": config_id, "version": "4"},
-                    "flow": {"id": flow_id, "name": naming.flow_name(s)},
+                    "flow": {"id": flow_id, "name": f"{s.name_prefix}{FLOW}"},
                 }
             )
             self.config_versions[(config_id, "4")] = {
                 "id": config_id,
-                "name": naming.configuration_name(s, site.key),
+                "name": f"{s.name_prefix}{site.key} messenger",
                 "version": "4",
                 "status": "Active",
                 "datePublished": "2026-11-20T09:00:00.000Z",
@@ -238,8 +248,8 @@ class FakeOrg:
         self.actions = [
             {
                 "id": "action-crm-lookup",
-                "name": naming.CRM_LOOKUP_ACTION_NAME,
-                "category": naming.crm_integration_name(s),
+                "name": CRM_LOOKUP_ACTION,
+                "category": f"{s.name_prefix}{CRM_INTEGRATION}",
                 "integrationId": "integration-crm",
                 "version": 2,
                 "secure": False,

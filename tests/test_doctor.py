@@ -7,6 +7,8 @@ server may echo them (URL-encoded, base64, as an HTTP Basic header, cut short), 
 from __future__ import annotations
 
 import base64
+import copy
+import dataclasses
 import json
 import os
 import socket
@@ -20,21 +22,34 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from components import naming
 from components.access_data import access_spec
 from components.messenger_identity import oidc_integration_spec
 from components.regions import regions
 from components.settings import load_from_stack_file
-from preflight import doctor_checks
+from components.stack_file import StackConfig
+from preflight import doctor as doctor_cli
+from preflight import doctor_checks, estate_view
 from preflight.__main__ import main
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
 from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
+from preflight.estate_view import Configuration, DataAction, Deployment, Flow, Integration, RoleGrant
 from preflight.genesys_api import GenesysApi, retry_after_seconds
+from preflight.inprocess import Run, run_program
 from tests.conftest import EXAMPLES, ROOT, example_config
 from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, policies, serve
 
 OIDC_FILE = "components/oidc_integration.yaml"
 GRANTED = access_spec().granted_by_stacks
+# Names the staging example (tests/fixtures/Pulumi.staging.yaml, namePrefix stg-) gives its objects, by hand.
+STG_OIDC = "stg-Messenger OpenID Connect"
+STG_CRM = "stg-CRM Data Actions"
+STG_FLOW = "stg-Inbound Web Messaging"
+
+
+def role_name(key: str) -> str:
+    """The org's name of a role bootstrap/ declares, by hand: `genesys-messaging <role key>`."""
+    return f"genesys-messaging {key}"
+
 
 STALE_ENV_TOKEN = "stale-env-token-0d9e8f7a"
 SECRETS = (CLIENT_SECRET, ACCESS_TOKEN, STALE_ENV_TOKEN)
@@ -90,6 +105,18 @@ class Report:
         return self.document["cause"]
 
 
+_PLANS: dict[tuple[Any, ...], Run] = {}
+
+
+def planned(stack: StackConfig) -> Run:
+    """`run_program` once per stack file content: the doctor only reads the run, and every run of one file is the
+    same (a hundred doctor runs would otherwise plan the same stack a hundred times)."""
+    key = (stack.source, stack.stack, json.dumps(stack.config, sort_keys=True), stack.secret_keys, stack.encrypted)
+    if key not in _PLANS:
+        _PLANS[key] = run_program(stack)
+    return _PLANS[key]
+
+
 def staging_settings():
     return load_from_stack_file(example_config("staging"))
 
@@ -112,6 +139,7 @@ def doctor(org: FakeOrg, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     monkeypatch.setenv(CLIENT_ID_VAR, CLIENT_ID)
     monkeypatch.setenv(CLIENT_SECRET_VAR, CLIENT_SECRET)
     monkeypatch.setenv("COLUMNS", "400")  # rich tables: one line per cell, so phrases are not wrapped
+    monkeypatch.setattr(doctor_cli, "run_program", planned)
     with serve(org) as base:
         assert base.startswith("http://127.0.0.1:")
         fake_logins = {code: f"{base}/login/{code}" for code in regions()}
@@ -290,7 +318,7 @@ def test_client_not_holding_a_role_the_stack_grants(doctor, org, key):
     org.client["roleDivisions"] = [g for g in org.client["roleDivisions"] if g["roleId"] != f"role-{key}"]
     report = doctor()
     assert report.code == 1
-    role, division = naming.role_name(key), org.settings.division
+    role, division = role_name(key), org.settings.division
     check = report.check("granted-roles")
     assert (
         check["summary"]
@@ -307,7 +335,7 @@ def test_role_held_in_another_division(doctor, org, key):
     check = doctor().check("granted-roles")
     assert check["status"] == "problem"
     assert (
-        f"holds role '{naming.role_name(key)}' only in division 'Sandbox', not in '{org.settings.division}'"
+        f"holds role '{role_name(key)}' only in division 'Sandbox', not in '{org.settings.division}'"
         in (check["summary"])
     )
 
@@ -323,7 +351,7 @@ def test_role_held_in_all_divisions(doctor, org, key):
 def test_role_the_stack_grants_missing_from_the_org(doctor, org, key):
     del org.roles[f"role-{key}"]
     check = doctor().check("granted-roles")
-    assert check["summary"] == f"role '{naming.role_name(key)}' does not exist in the org: bootstrap/ has not run here"
+    assert check["summary"] == f"role '{role_name(key)}' does not exist in the org: bootstrap/ has not run here"
     assert check["fix"].startswith("run bootstrap/")
 
 
@@ -415,9 +443,7 @@ def test_deployment_without_a_flow_looks_the_flow_up_by_name(doctor, org):
 
 
 def test_inactive_oidc_integration(doctor, org):
-    org.integration(naming.oidc_integration_name(org.settings)).update(
-        intendedState="DISABLED", reportedState={"code": "INACTIVE"}
-    )
+    org.integration(STG_OIDC).update(intendedState="DISABLED", reportedState={"code": "INACTIVE"})
     report = doctor()
     assert report.code == 1
     assert report.check("oidc-integration")["summary"].startswith("the integration is not active")
@@ -535,9 +561,7 @@ def test_missing_crm_action(doctor, org):
 
 
 def test_crm_action_with_a_disabled_integration(doctor, org):
-    org.integration(naming.crm_integration_name(org.settings)).update(
-        intendedState="DISABLED", reportedState={"code": "INACTIVE"}
-    )
+    org.integration(STG_CRM).update(intendedState="DISABLED", reportedState={"code": "INACTIVE"})
     report = doctor()
     assert report.check("crm-action")["summary"].startswith("the action's integration is not active")
     assert "no last test/execution result" in report.text("crm-action")
@@ -675,22 +699,188 @@ def test_credentials_never_travel_over_plain_http_to_another_host(doctor):
     assert "plain http only to localhost" in report.err
 
 
-def test_doctor_looks_for_the_names_the_program_declares():
-    # The doctor (and this fake org) find objects by name: those names must be the declared ones.
-    from preflight.inprocess import run_program
+# --- the doctor looks for what the estate declares (issue 16) ----------------------------------------------
 
-    run = run_program(example_config("staging"))
-    settings = run.settings
-    actions = {(a.inputs["category"], a.inputs["name"]) for a in run.of_type(":IntegrationAction")}
-    assert (naming.crm_integration_name(settings), naming.CRM_LOOKUP_ACTION_NAME) in actions
-    integrations = {i.inputs["config"]["name"] for i in run.of_type(":Integration")}
-    assert {naming.oidc_integration_name(settings), naming.crm_integration_name(settings)} <= integrations
-    deployments = {d.inputs["name"] for d in run.of_type(":WebdeploymentsDeployment")}
-    assert deployments == {naming.deployment_name(settings, site.key) for site in settings.sites}
-    configurations = {c.inputs["name"] for c in run.of_type(":WebdeploymentsConfiguration")}
-    assert configurations == {naming.configuration_name(settings, site.key) for site in settings.sites}
-    (flow,) = run.of_type(":Flow")
-    assert flow.inputs["substitutions"]["flow_name"] == naming.flow_name(settings)
+
+def test_the_estate_view_reads_what_the_staging_example_declares():
+    estate = estate_view.read(run_program(example_config("staging")))
+    oidc = Integration(STG_OIDC, "openid-connect-messenger-configuration")
+    flow = Flow(STG_FLOW, "inboundShortMessage")
+    assert estate.deployments == {
+        "www": Deployment(
+            "www",
+            "stg-www",
+            ("www.staging.example.com", "example-staging.netlify.app"),
+            Configuration("stg-www messenger", oidc),
+            flow,
+        ),
+        "support": Deployment(
+            "support",
+            "stg-support",
+            ("support.staging.example.com",),
+            Configuration("stg-support messenger", oidc),
+            flow,
+        ),
+    }
+    assert estate.oidc_integration == oidc
+    crm = Integration(STG_CRM, "custom-rest-actions")
+    assert estate.crm_lookup_action == DataAction(STG_CRM, "Look up customer by external id", crm)
+    assert estate.role_grants == (RoleGrant("genesys-messaging contact-lookup", "Home"),)
+
+
+Edit = tuple[str, tuple[str | int, ...], Any]
+"""(logical name of a declared resource, path of one of its inputs, the value the program now declares)."""
+
+
+def _edited(run: Run, edits: tuple[Edit, ...]) -> Run:
+    """The run as if the program declared these inputs instead."""
+    resources = list(run.resources)
+    for logical, path, value in edits:
+        (index,) = [i for i, r in enumerate(resources) if r.name == logical]
+        inputs = copy.deepcopy(resources[index].inputs)
+        node = inputs
+        for key in path[:-1]:
+            node = node[key]
+        assert node[path[-1]] is not None, f"{logical}: no input {path}"
+        node[path[-1]] = value
+        resources[index] = dataclasses.replace(resources[index], inputs=inputs)
+    return dataclasses.replace(run, resources=resources)
+
+
+@dataclass(frozen=True)
+class Renaming:
+    """The program names (or wires) one Genesys object differently than today."""
+
+    edits: tuple[Edit, ...]
+    check: str
+    summary: str
+    """What the doctor says while the org still holds the object under its old name."""
+    follow: Callable[[FakeOrg], Any]
+    """The org once `pulumi up` of the changed program has run."""
+
+
+def _oidc_type_follows(org: FakeOrg) -> None:
+    org.config_schemas["oidc-messenger-v2"] = org.config_schemas.pop(org.oidc_type()["id"])
+    org.oidc_type()["id"] = "oidc-messenger-v2"
+    org.integration(STG_OIDC)["integrationType"]["id"] = "oidc-messenger-v2"
+
+
+RENAMINGS = {
+    "deployment": Renaming(
+        (("site-www-deployment", ("name",), "stg-www-web"),),
+        "deployment:www",
+        "no web deployment named 'stg-www-web'",
+        lambda org: org.deployment("www").update(name="stg-www-web"),
+    ),
+    "configuration": Renaming(
+        (("site-www-configuration", ("name",), "stg-www chat"),),
+        "deployment:www",
+        "it uses configuration 'stg-www messenger', not the stack's 'stg-www chat'",
+        lambda org: org.config_versions[("configuration-www", "4")].update(name="stg-www chat"),
+    ),
+    "flow": Renaming(
+        (
+            ("inbound-flow-flow", ("name",), "stg-Web Messages"),
+            ("inbound-flow-flow", ("substitutions", "flow_name"), "stg-Web Messages"),
+        ),
+        "flow:support",
+        f"the deployment routes to '{STG_FLOW}', the stack's flow is 'stg-Web Messages'",
+        lambda org: org.flows["flow-inbound"].update(name="stg-Web Messages"),
+    ),
+    "oidc-integration": Renaming(
+        (
+            ("identity-integration", ("config", "name"), "stg-Customer Sign-in"),
+            ("identity-credential", ("name",), "stg-Customer Sign-in"),
+        ),
+        "oidc-integration",
+        "no integration named 'stg-Customer Sign-in'",
+        lambda org: org.integration(STG_OIDC).update(name="stg-Customer Sign-in"),
+    ),
+    "oidc-type": Renaming(
+        (("identity-integration", ("integrationType",), "oidc-messenger-v2"),),
+        "oidc-integration",
+        "integration type id 'oidc-messenger-v2' (genesys-messaging:oidcIntegrationType) does not exist on this org",
+        _oidc_type_follows,
+    ),
+    "crm-action": Renaming(
+        (
+            ("crm-lookup-action-crm-lookup", ("name",), "Find customer by external id"),
+            ("inbound-flow-flow", ("substitutions", "crm_lookup_action"), "Find customer by external id"),
+        ),
+        "crm-action",
+        f"no data action '{STG_CRM}/Find customer by external id'",
+        lambda org: org.actions[0].update(name="Find customer by external id"),
+    ),
+    # A role or division lookup shows in the estate as the id the mocks answered it with: role-<name>.
+    "role": Renaming(
+        (("access-client-contact-lookup", ("roles", 0, "roleId"), "role-genesys-messaging customer-lookup"),),
+        "granted-roles",
+        "role 'genesys-messaging customer-lookup' does not exist in the org: bootstrap/ has not run here",
+        lambda org: org.roles["role-contact-lookup"].update(name="genesys-messaging customer-lookup"),
+    ),
+    "role-division": Renaming(
+        (("access-client-contact-lookup", ("roles", 0, "divisionId"), "division-Sandbox"),),
+        "granted-roles",
+        "client 'pulumi-deployer' holds role 'genesys-messaging contact-lookup' only in division 'Home', not in "
+        "'Sandbox': it cannot grant it",
+        lambda org: [g.update(divisionId="division-sandbox") for g in _grants(org, "contact-lookup")],
+    ),
+}
+
+
+@pytest.mark.parametrize("renaming", RENAMINGS.values(), ids=list(RENAMINGS))
+def test_the_doctor_follows_a_renaming_in_the_estate(doctor, org, monkeypatch, renaming):
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _edited(planned(stack), renaming.edits))
+    before = doctor()
+    assert before.code == 1
+    assert before.check(renaming.check)["summary"] == renaming.summary
+    renaming.follow(org)
+    after = doctor()
+    assert after.code == 0, after.out
+    assert set(statuses(after).values()) == {"ok"}, statuses(after)
+
+
+GAPS: dict[str, tuple[Callable[[Run], Run], str]] = {
+    "no-sites": (
+        lambda run: dataclasses.replace(
+            run, resources=[r for r in run.resources if r.type != "genesys-messaging:index:WebMessaging"]
+        ),
+        "the estate declares no genesys-messaging:index:WebMessaging component (one per site)",
+    ),
+    "role-id-no-lookup-answered": (
+        lambda run: _edited(run, (("access-client-contact-lookup", ("roles", 0, "roleId"), "3e1b-role"),)),
+        "OauthClient 'access-client-contact-lookup' grants a role id '3e1b-role' that no role lookup answered",
+    ),
+    "unauthenticated-configuration": (
+        lambda run: _edited(run, (("site-www-configuration", ("authenticationSettings", "enabled"), False),)),
+        "WebdeploymentsConfiguration 'site-www-configuration' does not declare authenticated messaging",
+    ),
+    "dangling-flow": (
+        lambda run: _edited(run, (("site-www-deployment", ("flowId",), "inbound-flow-v2-flow-id"),)),
+        "the estate should declare one Flow that WebdeploymentsDeployment 'site-www-deployment' flowId points at, "
+        "found none",
+    ),
+}
+
+
+@pytest.mark.parametrize(("gap", "message"), GAPS.values(), ids=list(GAPS))
+def test_an_estate_the_doctor_cannot_follow_stops_it_before_any_call(doctor, org, monkeypatch, gap, message):
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: gap(planned(stack)))
+    report = doctor()
+    assert report.code == 2
+    assert report.err.startswith("doctor: the planned stack lacks what the doctor looks for on the org: "), report.err
+    assert message in report.err
+    assert "fix: make preflight/estate_view.py follow the program's change" in report.err
+    assert not org.hits, "nothing is sent to the org"
+
+
+def test_a_deployment_on_another_configuration(doctor, org):
+    org.config_versions[("configuration-www", "4")]["name"] = "stg-support messenger"
+    report = doctor()
+    assert report.check("deployment:www")["summary"] == (
+        "it uses configuration 'stg-support messenger', not the stack's 'stg-www messenger'"
+    )
+    assert report.check("deployment:support")["status"] == "ok"
 
 
 # --- hostile or broken servers (issue 14): URLs, deadlines, classification, redaction --------------------
