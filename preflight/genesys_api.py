@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -357,6 +358,13 @@ class _Redactor:
 # --- the client ------------------------------------------------------------------------------------------
 
 
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR), built once per
+    process: loading the CA bundle takes tens of milliseconds, and httpx would repeat it for every client."""
+    return httpx.create_ssl_context()
+
+
 class GenesysApi:
     """Read-only calls against one org's API host with a client-credentials token held in memory."""
 
@@ -379,6 +387,7 @@ class GenesysApi:
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
+            verify=_tls_context(),
             transport=transport,
             headers={"Accept-Encoding": "identity"},
         )

@@ -78,7 +78,8 @@ def run_with() -> Callable[..., Run]:
 _PLANNED: dict[tuple, Run] = {}
 
 
-def _planned_once(stack: StackConfig) -> Run:
+def planned_once(stack: StackConfig) -> Run:
+    """`run_program` once per distinct stack config in a session; each caller gets its own deep copy."""
     key = (stack.stack, stack.source, tuple(sorted(stack.config.items())), stack.secret_keys, stack.encrypted)
     if key not in _PLANNED:
         _PLANNED[key] = run_program(stack)
@@ -93,7 +94,7 @@ def cached_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     changes the program itself must not use it, or it would read a run made without its change."""
     from preflight import stacks
 
-    monkeypatch.setattr(stacks, "run_program", _planned_once)
+    monkeypatch.setattr(stacks, "run_program", planned_once)
 
 
 @pytest.fixture

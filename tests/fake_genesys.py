@@ -41,7 +41,7 @@ CRM_INTEGRATION = "CRM Data Actions"
 CRM_LOOKUP_ACTION = "Look up customer by external id"
 FLOW = "Inbound Web Messaging"
 STALL_SECONDS = 5
-TRICKLE_SECONDS = 0.1
+TRICKLE_SECONDS = 0.05
 """One byte per this long: under any per-read timeout, so only a whole-request limit stops it."""
 HUGE_BYTES = 64 * 1024 * 1024
 ERROR_DETAIL_CHARS = 200
@@ -559,7 +559,7 @@ def serve(org: FakeOrg) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.block_on_close = False
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -26,7 +26,6 @@ from components.access_data import access_spec
 from components.messenger_identity import oidc_integration_spec
 from components.regions import regions
 from components.settings import load_from_stack_file
-from components.stack_file import StackConfig
 from preflight import doctor as doctor_cli
 from preflight import doctor_checks, estate_view
 from preflight.__main__ import main
@@ -36,6 +35,7 @@ from preflight.estate_view import Configuration, DataAction, Deployment, Flow, I
 from preflight.genesys_api import GenesysApi, retry_after_seconds
 from preflight.inprocess import Run, run_program
 from tests.conftest import EXAMPLES, ROOT, example_config
+from tests.conftest import planned_once as planned
 from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, policies, serve
 
 OIDC_FILE = "components/oidc_integration.yaml"
@@ -103,18 +103,6 @@ class Report:
     def cause(self) -> dict[str, Any]:
         assert self.document is not None and self.document["cause"], f"no cause in {self.out}"
         return self.document["cause"]
-
-
-_PLANS: dict[tuple[Any, ...], Run] = {}
-
-
-def planned(stack: StackConfig) -> Run:
-    """`run_program` once per stack file content: the doctor only reads the run, and every run of one file is the
-    same (a hundred doctor runs would otherwise plan the same stack a hundred times)."""
-    key = (stack.source, stack.stack, json.dumps(stack.config, sort_keys=True), stack.secret_keys, stack.encrypted)
-    if key not in _PLANS:
-        _PLANS[key] = run_program(stack)
-    return _PLANS[key]
 
 
 def staging_settings():
@@ -981,38 +969,38 @@ def test_missing_permission_is_still_a_permission_problem(doctor, org):
 
 def test_trickling_headers_are_cut_at_the_request_limit(doctor, org):
     org.trickled.add("/api/v2/webdeployments/deployments")
-    report = doctor("--timeout", "1")
+    report = doctor("--timeout", "0.4")
     text = report.text("deployment:www")
     assert "GET /api/v2/webdeployments/deployments: no complete answer from 127.0.0.1 within the timeout" in text
     assert "larger --timeout" in report.check("deployment:www")["fix"]
-    assert report.seconds < 15  # four calls of at most a second each; uncut, each takes ~30s
+    assert report.seconds < 8  # four calls of at most 0.4 s each; uncut, each takes ~15 s
 
 
 def test_trickling_body_is_cut_at_the_request_limit(doctor, org):
     org.trickled.add("/api/v2/integrations/types")
     org.trickle_body_only = True
-    report = doctor("--timeout", "1")
+    report = doctor("--timeout", "0.4")
     assert "GET /api/v2/integrations/types: no complete answer" in report.text("oidc-integration")
     assert report.seconds < 10
 
 
 def test_the_deadline_bounds_the_whole_run(doctor, org):
     org.stalled.add("/api/v2/")
-    report = doctor("--timeout", "1", "--deadline", "2.5")
+    report = doctor("--timeout", "0.4", "--deadline", "1.2")
     assert report.code == 1
-    assert report.seconds < 6, report.seconds
+    assert report.seconds < 4, report.seconds
     texts = " ".join(report.text(c["check"]) for c in report.document["checks"])
-    assert "was cut off when the run's deadline (2.5s, --deadline) passed" in texts
+    assert "was cut off when the run's deadline (1.2s, --deadline) passed" in texts
     assert any(c["summary"] == "not checked: the run's --deadline had passed" for c in report.document["checks"])
     assert report.check("idp-discovery")["status"] == "skipped"
 
 
 def test_retry_waits_count_against_the_deadline(doctor, org):
-    org.throttle_status, org.retry_after = 503, "0.4"
+    org.throttle_status, org.retry_after = 503, "0.2"
     org.rate_limited["/api/v2/"] = 1000
-    report = doctor("--deadline", "2")
+    report = doctor("--deadline", "1")
     assert report.code == 1
-    assert report.seconds < 5, report.seconds
+    assert report.seconds < 3, report.seconds
     assert report.check("client")["summary"] == "the API host is unavailable (503)"
     assert "--deadline" in json.dumps(report.document)
 

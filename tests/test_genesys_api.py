@@ -331,3 +331,24 @@ def test_redaction_leaves_other_text_alone():
     assert api.redact("client not found: s3cr") == "client not found: s3cr"  # shorter than a telling prefix
     assert api.redact(f"cut: {SECRET[:7]}…") == "cut: ***…"
     assert api.redact(f"cut: {SECRET[:7]} and more") == f"cut: {SECRET[:7]} and more"
+
+
+def test_every_client_verifies_tls_with_one_context_built_once(monkeypatch):
+    import ssl
+
+    import httpx
+
+    from preflight import genesys_api
+
+    built = []
+    create = httpx.create_ssl_context
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda *a, **k: built.append(1) or create(*a, **k))
+    genesys_api._tls_context.cache_clear()
+    try:
+        for _ in range(3):
+            genesys_api.GenesysApi("https://api.mypurecloud.ie", timeout=1).close()
+        context = genesys_api._tls_context()
+        assert len(built) == 1, "the CA bundle is loaded once per process, not once per client"
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    finally:
+        genesys_api._tls_context.cache_clear()
