@@ -10,6 +10,11 @@ Two kinds of stack file:
 - the examples in tests/fixtures/ (fixed sample values): tests that need known values read these
   (`example_config`), so a fork that changes its stack files keeps them green.
 
+Which tests can see the committed stack files is recorded while they run (`SEES_COMMITTED`): those
+that open one (or a policy config beside them), spawn a process (which may), or take the `run`
+fixture (whose cached run hides the open). tests/test_fork.py runs last and reruns exactly those
+with a fork's values; a test that sees none of these files cannot tell a fork from this repository.
+
 Secrets in the stack files are `secure:` placeholders; here each one is revealed as a unique
 sentinel so the tests can prove no secret reaches an output or a plain-text input.
 """
@@ -18,6 +23,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
+import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -30,6 +37,43 @@ from preflight.inprocess import Run, run_program
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "tests" / "fixtures"
 STACKS = ("staging", "prod")
+COMMITTED_FILES = frozenset(
+    str(path) for stack in STACKS for path in (ROOT / f"Pulumi.{stack}.yaml", ROOT / "policy" / f"config.{stack}.json")
+)
+"""What a fork rewrites (tests/test_fork.py)."""
+
+SEES_COMMITTED: set[str] = set()
+"""Node ids of the tests that could see the committed stack files, in this session."""
+_current_test: list[str | None] = [None]
+
+
+def _note_committed_access(event: str, args: tuple) -> None:
+    test = _current_test[0]
+    if test is None:
+        return
+    path = args[0] if event == "open" and isinstance(args[0], str | os.PathLike) else None
+    opens_one = path is not None and os.path.abspath(path) in COMMITTED_FILES
+    if opens_one or event in ("subprocess.Popen", "os.posix_spawn", "os.exec"):
+        SEES_COMMITTED.add(test)
+
+
+sys.addaudithook(_note_committed_access)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _current_test[0] = item.nodeid
+    if "run" in getattr(item, "fixturenames", ()):
+        SEES_COMMITTED.add(item.nodeid)
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    _current_test[0] = None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fork test last: it reruns what the others recorded (SEES_COMMITTED)."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_fork.py"))
 
 
 def sentinel(path: str) -> str:
