@@ -69,7 +69,7 @@ class IdentityResolutionProvider(ResourceProvider):
 
     def _call(self, props: dict[str, Any], method: str, body: dict[str, Any] | None = None) -> Any:
         # Imported here: the provider runs in the dynamic provider's own process (project root as cwd).
-        from preflight.genesys_api import ApiError, GenesysApi
+        from components.genesys_api import ApiError, GenesysApi
 
         client_id, secret = os.environ.get(CLIENT_ID_VARIABLE), os.environ.get(CLIENT_SECRET_VARIABLE)
         if not client_id or not secret:

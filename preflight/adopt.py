@@ -31,11 +31,11 @@ from rich.text import Text
 
 from components import provider_binding as binding
 from components.access_data import api_permissions
+from components.genesys_api import MAX_PAGES, ApiError, Deadline, GenesysApi, checked_url
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url, add_org_arguments, check_org_options, printable
 from preflight.doctor_checks import error_fix
 from preflight.doctor_estate import FLOW_TYPE
-from preflight.genesys_api import MAX_PAGES, ApiError, Deadline, GenesysApi, checked_url
 from preflight.inprocess import Declared, Run, is_secret_value
 from preflight.stacks import Plan, load_for_command
 

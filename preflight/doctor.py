@@ -28,11 +28,11 @@ from rich.table import Table
 from rich.text import Text
 
 from components.errors import InvalidConfiguration
+from components.genesys_api import Deadline, GenesysApi, checked_url
 from components.stack_file import StackFileError, read_stack_file
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_estate, estate_view
 from preflight.doctor_checks import OK, PROBLEM, Context, Result, shielded
 from preflight.estate_view import EstateError
-from preflight.genesys_api import Deadline, GenesysApi, checked_url
 from preflight.inprocess import Run, run_program
 from preflight.stacks import resolve
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.access_data import CLIENT_CREDENTIALS, access_spec
+from components.genesys_api import ApiError, GenesysApi, segment
 from components.regions import Region, region_for_host, regions
 from components.settings import Settings
 from preflight.estate_view import Estate
-from preflight.genesys_api import ApiError, GenesysApi, segment
 
 OK, PROBLEM, SKIPPED = "ok", "problem", "skipped"
 

@@ -18,6 +18,7 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
+from components.genesys_api import ApiError, segment
 from components.messenger_identity import oidc_integration_spec
 from preflight.doctor_checks import (
     OK,
@@ -31,7 +32,6 @@ from preflight.doctor_checks import (
     shape_problem,
 )
 from preflight.estate_view import Configuration, Deployment
-from preflight.genesys_api import ApiError, segment
 
 FLOW_TYPE = "inboundshortmessage"
 """The inbound flow's type as the flows API filters by it, for preflight/adopt.py; the doctor reads the type

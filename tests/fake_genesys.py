@@ -45,7 +45,7 @@ TRICKLE_SECONDS = 0.05
 """One byte per this long: under any per-read timeout, so only a whole-request limit stops it."""
 HUGE_BYTES = 64 * 1024 * 1024
 ERROR_DETAIL_CHARS = 200
-"""Where the client cuts an error message (preflight/genesys_api.py); the "long" echo puts a secret across it."""
+"""Where the client cuts an error message (components/genesys_api.py); the "long" echo puts a secret across it."""
 
 
 def policies(permissions: list[str]) -> list[dict[str, Any]]:

@@ -41,3 +41,20 @@ def test_web_messaging_exposes_its_deployment_and_configuration(pulumi_mocks):
         assert {"site-www-configuration", "site-www-deployment"} <= {r.name for r in children}, urn
 
     return pulumi.Output.all(site.urn, site.deployment_id, site.configuration_id).apply(check)
+
+
+def test_the_program_never_imports_the_tools():
+    # Data flows one way: components -> estate -> preflight. A program module importing preflight/ (or the
+    # tests) would make `pulumi up` depend on the tools that check it.
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for path in [*sorted((root / "components").glob("*.py")), root / "__main__.py", *(root / "bootstrap").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] in ("preflight", "tests")]
+    assert not offenders, offenders

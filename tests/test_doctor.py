@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from components.access_data import access_spec
+from components.genesys_api import GenesysApi, retry_after_seconds
 from components.messenger_identity import oidc_integration_spec
 from components.regions import regions
 from components.settings import load_from_stack_file
@@ -32,7 +33,6 @@ from preflight.__main__ import main
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
 from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
 from preflight.estate_view import Configuration, DataAction, Deployment, Flow, Integration, RoleGrant
-from preflight.genesys_api import GenesysApi, retry_after_seconds
 from preflight.inprocess import Run, run_program
 from tests.conftest import EXAMPLES, ROOT, example_config
 from tests.conftest import planned_once as planned

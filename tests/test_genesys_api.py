@@ -1,4 +1,4 @@
-"""The doctor's HTTP client on its own (preflight/genesys_api.py), driven through httpx.MockTransport: where
+"""The doctor's HTTP client on its own (components/genesys_api.py), driven through httpx.MockTransport: where
 credentials may go, redirects, retry waits and the deadline, body size, answer shapes and redaction.
 
 Expected values are written by hand from RFC 3986 (user info), RFC 7617 (Basic = base64 of `id:secret`),
@@ -16,7 +16,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from preflight.genesys_api import (
+from components.genesys_api import (
     MAX_BODY_BYTES,
     MAX_RETRY_WAIT_SECONDS,
     ApiError,
@@ -338,7 +338,7 @@ def test_every_client_verifies_tls_with_one_context_built_once(monkeypatch):
 
     import httpx
 
-    from preflight import genesys_api
+    from components import genesys_api
 
     built = []
     create = httpx.create_ssl_context
