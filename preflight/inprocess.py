@@ -61,7 +61,7 @@ def reveal(value: Any) -> Any:
     return value
 
 
-@dataclass
+@dataclass(frozen=True)
 class Declared:
     """One resource the program registered, as the engine would receive it."""
 
@@ -80,9 +80,11 @@ class Declared:
     additional_secret_outputs: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Run:
-    """The outcome of running the program once."""
+    """The outcome of running the program once: the stack's estate, what every check reads (the policy
+    adapter, plan, diff, promote, doctor, snapshots). `plan --format json` and tests/snapshots/ are its
+    JSON form, secrets masked. Frozen: a check reads it, never changes it."""
 
     settings: Any
     """Settings (the stacks) or OrgSettings (bootstrap/)."""
