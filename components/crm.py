@@ -49,7 +49,7 @@ class Crm(pulumi.ComponentResource):
                 "integration_name": self.integration_name,
                 "integration_type": "custom-rest-actions",
                 "credential_slot": "basicAuth",
-                "basic_auth": {"username": crm.username, "password": crm.password},
+                "credential": {"username": crm.username, "password": crm.password},
                 "actions": {
                     self.lookup_action_name: "crm_lookup.yaml",
                     self.ticket_action_name: "crm_create_ticket.yaml",

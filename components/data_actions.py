@@ -64,10 +64,9 @@ class DataActionIntegrationArgs(TypedDict):
     """`custom-rest-actions` (third-party REST) or `purecloud-data-actions` (the Genesys API)."""
     credential_slot: str
     """The integration's credentials key: `basicAuth` or `pureCloudOAuthClient`."""
-    credential_id: NotRequired[pulumi.Input[str]]
-    """An existing credential (e.g. the one an OAuth client created); or give basic_auth."""
-    basic_auth: NotRequired[BasicAuth]
-    """User and password to store in a new basicAuth credential (password stays secret)."""
+    credential: pulumi.Input[str] | BasicAuth
+    """The id of an existing credential (e.g. the one an OAuth client created), or a user and password to
+    store in a new basicAuth credential (the password stays secret)."""
     actions: dict[str, str]
     """Action name -> definition file in components/data_actions/."""
     substitutions: NotRequired[dict[str, str]]
@@ -83,15 +82,13 @@ class DataActionIntegration(pulumi.ComponentResource):
     """Id of each action, by action name."""
 
     def __init__(self, name: str, args: DataActionIntegrationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if ("credential_id" in args) == ("basic_auth" in args):
-            raise ValueError(f"{name}: give exactly one of credential_id and basic_auth")
         super().__init__("genesys-messaging:index:DataActionIntegration", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         integration_name = args["integration_name"]
 
-        credential_id = args.get("credential_id")
-        if "basic_auth" in args:
-            auth = args["basic_auth"]
+        credential_id = args["credential"]
+        if isinstance(credential_id, dict):  # BasicAuth (a TypedDict); an id is a str or an Output
+            auth = credential_id
             credential_id = IntegrationCredential(
                 f"{name}-credential",
                 child,

@@ -16,11 +16,12 @@ from components.settings_model import PROJECT_ROOT
 
 class InboundMessageFlowArgs(TypedDict):
     name: str
-    """The flow's name in Genesys; the same value the YAML's {{flow_name}} receives."""
+    """The flow's name in Genesys. The YAML's {{flow_name}} receives it too (set here, never by the caller),
+    so the name Architect publishes and the one in the state cannot disagree."""
     template: Path
     """The flow's YAML template under flows/."""
     substitutions: dict[str, str]
-    """Value of every {{placeholder}} in the template."""
+    """Value of every {{placeholder}} in the template but {{flow_name}}."""
     references: FlowReferences
     """The queue and data actions the flow may point at (this stack's)."""
     data_action_ids: Sequence[pulumi.Input[str]]
@@ -39,9 +40,8 @@ class InboundMessageFlow(pulumi.ComponentResource):
     """SHA-256 of the rendered YAML and the ids of the data actions it calls: what republishes the flow."""
 
     def __init__(self, name: str, args: InboundMessageFlowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if args["substitutions"].get("flow_name") != args["name"]:
-            raise ValueError(f"{name}: name must equal the flow_name substitution, or Genesys and the state disagree")
-        rendered = render(args["template"], args["substitutions"])
+        substitutions = {**args["substitutions"], "flow_name": args["name"]}
+        rendered = render(args["template"], substitutions)
         validate(rendered, args["references"])
         super().__init__("genesys-messaging:index:InboundMessageFlow", name, None, opts)
         self.content_hash = rendered.content_hash
@@ -57,7 +57,7 @@ class InboundMessageFlow(pulumi.ComponentResource):
             # `name` is optional+computed (architect_flow/resource_genesyscloud_architect_flow_schema.go:85):
             # left unset, the bridge would autoname it and every later `up` would show a diff.
             name=args["name"],
-            substitutions=args["substitutions"],
+            substitutions=substitutions,
             # The provider hashes only the raw file; this also moves with a substitution or an action id.
             update_trigger_hash=self.update_trigger,
         )

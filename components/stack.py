@@ -63,7 +63,7 @@ def build(settings: Settings) -> dict[str, Any]:
             "integration_name": contacts_category,
             "integration_type": "purecloud-data-actions",
             "credential_slot": "pureCloudOAuthClient",
-            "credential_id": access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
+            "credential": access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
             "actions": {naming.CONTACT_LOOKUP_ACTION_NAME: "contact_lookup.yaml"},
             # The exact lookup names the external source whose ids identity resolution links to.
             "body_substitutions": {"external_source_id": crm.external_source_id},
@@ -86,7 +86,6 @@ def build(settings: Settings) -> dict[str, Any]:
             "name": naming.flow_name(settings),
             "template": FLOWS_DIR / "inbound_message.yaml",
             "substitutions": {
-                "flow_name": naming.flow_name(settings),
                 "division": settings.division,
                 "queue_name": queue.queue_name,
                 "crm_category": crm.integration_name,
