@@ -103,22 +103,18 @@ class Lookup:
     """A cursor listing (nextUri) rather than pageNumber/pageCount."""
 
 
-def _tf(cls: type[binding.GenesysResource]) -> str:
-    return binding.provider_schema()[cls.TF_TYPE]["token"]
-
-
 def lookups() -> dict[str, Lookup]:
     """Type token -> its listing; tokens come from the binding, the one place that names them."""
     return {
-        _tf(binding.OauthClient): Lookup("/api/v2/oauth/clients"),
-        _tf(binding.RoutingQueue): Lookup("/api/v2/routing/queues", by_name=True),
-        _tf(binding.Flow): Lookup("/api/v2/flows", by_name=True, params={"type": FLOW_TYPE}),
-        _tf(binding.WebdeploymentsDeployment): Lookup("/api/v2/webdeployments/deployments", cursor=True),
-        _tf(binding.WebdeploymentsConfiguration): Lookup("/api/v2/webdeployments/configurations", cursor=True),
-        _tf(binding.Integration): Lookup("/api/v2/integrations"),
-        _tf(binding.IntegrationAction): Lookup("/api/v2/integrations/actions", by_name=True),
-        _tf(binding.IntegrationCredential): Lookup("/api/v2/integrations/credentials/listing", cursor=True),
-        _tf(binding.ExternalcontactsExternalSource): Lookup(
+        binding.type_token(binding.OauthClient): Lookup("/api/v2/oauth/clients"),
+        binding.type_token(binding.RoutingQueue): Lookup("/api/v2/routing/queues", by_name=True),
+        binding.type_token(binding.Flow): Lookup("/api/v2/flows", by_name=True, params={"type": FLOW_TYPE}),
+        binding.type_token(binding.WebdeploymentsDeployment): Lookup("/api/v2/webdeployments/deployments", cursor=True),
+        binding.type_token(binding.WebdeploymentsConfiguration): Lookup("/api/v2/webdeployments/configurations", cursor=True),
+        binding.type_token(binding.Integration): Lookup("/api/v2/integrations"),
+        binding.type_token(binding.IntegrationAction): Lookup("/api/v2/integrations/actions", by_name=True),
+        binding.type_token(binding.IntegrationCredential): Lookup("/api/v2/integrations/credentials/listing", cursor=True),
+        binding.type_token(binding.ExternalcontactsExternalSource): Lookup(
             "/api/v2/externalcontacts/externalsources", by_name=True, params={"limit": 200}, cursor=True
         ),
     }
@@ -182,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
 def genesys_name(resource: Declared) -> str:
     """The Genesys object name the program gives a resource (an integration keeps it in config.name)."""
     inputs = resource.inputs
-    if resource.type == _tf(binding.Integration):
+    if resource.type == binding.type_token(binding.Integration):
         return str((inputs.get("config") or {}).get("name", ""))
     return str(inputs.get("name", ""))
 
@@ -203,9 +199,9 @@ def _skip_reason(resource: Declared) -> str | None:
 
 def secret_bound(resource: Declared) -> bool:
     """Whether importing would lose a secret the program needs (see SECRET_BOUND_REASON)."""
-    if resource.type == _tf(binding.OauthClient):
+    if resource.type == binding.type_token(binding.OauthClient):
         return bool(resource.inputs.get("exposeClientSecret"))
-    if resource.type == _tf(binding.IntegrationCredential):
+    if resource.type == binding.type_token(binding.IntegrationCredential):
         return resource.inputs.get("credentialTypeName") == OAUTH_CREDENTIAL_TYPE
     return False
 
@@ -269,7 +265,7 @@ def _match(resource: Declared, known: dict[str, Lookup], listings: Listings, fou
         needs = " or ".join(permissions.get("any") or permissions.get("all") or [])
         outcome.outcome, outcome.reason, outcome.fix = FAILED, str(error), error_fix(error, needs)
         return outcome
-    if resource.type == _tf(binding.IntegrationAction):
+    if resource.type == binding.type_token(binding.IntegrationAction):
         # Action names carry no stack prefix: the category (the integration's name) tells the stacks apart.
         candidates = [c for c in candidates if c.get("category") == resource.inputs.get("category")]
     outcome.ids = [str(c.get("id")) for c in candidates]
@@ -305,12 +301,12 @@ def _compare(pairs: list[tuple[str, Any, Any]]) -> list[Difference]:
 def differences(resource: Declared, existing: dict[str, Any], run: Run, matched_ids: dict) -> list[Difference]:
     """A few key fields per type where the existing object differs from what the program declares."""
     inputs, token = resource.inputs, resource.type
-    if token == _tf(binding.OauthClient):
+    if token == binding.type_token(binding.OauthClient):
         grant = existing.get("authorizedGrantType")
         return _compare([("authorizedGrantType", grant, inputs.get("authorizedGrantType"))])
-    if token == _tf(binding.RoutingQueue):
+    if token == binding.type_token(binding.RoutingQueue):
         return _compare([("division", (existing.get("division") or {}).get("name"), run.settings.division)])
-    if token == _tf(binding.Flow):
+    if token == binding.type_token(binding.Flow):
         division = (inputs.get("substitutions") or {}).get("division")
         return _compare(
             [
@@ -318,7 +314,7 @@ def differences(resource: Declared, existing: dict[str, Any], run: Run, matched_
                 ("division", (existing.get("division") or {}).get("name"), division),
             ]
         )
-    if token == _tf(binding.WebdeploymentsDeployment):
+    if token == binding.type_token(binding.WebdeploymentsDeployment):
         allowed = inputs.get("allowedDomains")
         configuration = (inputs.get("configuration") or {}).get("id")
         return _compare(
@@ -329,23 +325,23 @@ def differences(resource: Declared, existing: dict[str, Any], run: Run, matched_
                 ("configuration", (existing.get("configuration") or {}).get("id"), _ref(configuration, matched_ids)),
             ]
         )
-    if token == _tf(binding.WebdeploymentsConfiguration):
+    if token == binding.type_token(binding.WebdeploymentsConfiguration):
         return _compare(
             [
                 ("defaultLanguage", existing.get("defaultLanguage"), inputs.get("defaultLanguage")),
                 ("languages", sorted(existing.get("languages") or []), sorted(inputs.get("languages") or []) or None),
             ]
         )
-    if token == _tf(binding.Integration):
+    if token == binding.type_token(binding.Integration):
         kind = (existing.get("integrationType") or {}).get("id")
         return _compare([("integrationType", kind, inputs.get("integrationType"))])
-    if token == _tf(binding.IntegrationAction):
+    if token == binding.type_token(binding.IntegrationAction):
         integration = _ref(inputs.get("integrationId"), matched_ids)
         return _compare([("integration", existing.get("integrationId"), integration)])
-    if token == _tf(binding.IntegrationCredential):
+    if token == binding.type_token(binding.IntegrationCredential):
         kind = (existing.get("type") or {}).get("name")
         return _compare([("credentialTypeName", kind, inputs.get("credentialTypeName"))])
-    if token == _tf(binding.ExternalcontactsExternalSource):
+    if token == binding.type_token(binding.ExternalcontactsExternalSource):
         template = (existing.get("linkConfiguration") or {}).get("uriTemplate")
         wanted = (inputs.get("linkConfiguration") or {}).get("uriTemplate")
         return _compare([("active", existing.get("active"), inputs.get("active")), ("uriTemplate", template, wanted)])

@@ -117,7 +117,7 @@ def deployments(run: Run) -> dict[str, Deployment]:
     sites = [r for r in run.resources if r.type == WEB_MESSAGING_TYPE]
     if not sites:
         raise EstateError(f"the estate declares no {WEB_MESSAGING_TYPE} component (one per site)")
-    token = _token(binding.WebdeploymentsDeployment)
+    token = binding.type_token(binding.WebdeploymentsDeployment)
     found, flows = {}, {}
     for site in sites:
         if not site.name.startswith(SITE_PREFIX):
@@ -144,7 +144,7 @@ def deployments(run: Run) -> dict[str, Deployment]:
 
 def oidc_integration(run: Run) -> Integration:
     """The one integration every Messenger configuration signs customers in through."""
-    token = _token(binding.WebdeploymentsConfiguration)
+    token = binding.type_token(binding.WebdeploymentsConfiguration)
     used = list(dict.fromkeys(_configuration(run, c).auth_integration for c in run.resources if c.type == token))
     if len(used) != 1:
         names = ", ".join(i.name for i in used) or "none"
@@ -155,12 +155,12 @@ def oidc_integration(run: Run) -> Integration:
 def crm_lookup_action(run: Run) -> DataAction:
     """The data action the inbound flow calls to look the customer up in the CRM (its `crm_category` and
     `crm_lookup_action` substitutions), as an IntegrationAction declares it."""
-    flows = [f for f in run.resources if f.type == _token(binding.Flow)]
+    flows = [f for f in run.resources if f.type == binding.type_token(binding.Flow)]
     calls = {(_text(f, "substitutions", CRM_CATEGORY), _text(f, "substitutions", CRM_LOOKUP)) for f in flows}
     if len(calls) != 1:
         raise EstateError(f"the flows should call one CRM lookup ({CRM_CATEGORY}/{CRM_LOOKUP}), not {sorted(calls)}")
     ((category, name),) = calls
-    token = _token(binding.IntegrationAction)
+    token = binding.type_token(binding.IntegrationAction)
     actions = [
         a for a in run.resources if a.type == token and (_input(a, "category"), _input(a, "name")) == (category, name)
     ]
@@ -173,7 +173,7 @@ def role_grants(run: Run) -> tuple[RoleGrant, ...]:
     """The (role, division) grants of every OAuth client the stack declares, once each, in order. Roles and
     divisions exist already and are looked up by name: the estate holds the ids those lookups answered."""
     grants = []
-    for client in (r for r in run.resources if r.type == _token(binding.OauthClient)):
+    for client in (r for r in run.resources if r.type == binding.type_token(binding.OauthClient)):
         roles = _input(client, "roles")
         if not isinstance(roles, list):
             raise EstateError(f"{_what(client)} declares no list of roles")
@@ -186,11 +186,6 @@ def role_grants(run: Run) -> tuple[RoleGrant, ...]:
 
 
 # --- reading resources --------------------------------------------------------------------------------
-
-
-def _token(cls: type[binding.GenesysResource]) -> str:
-    """A provider resource's type token, from the binding (the one place that names them)."""
-    return binding.provider_schema()[cls.TF_TYPE]["token"]
 
 
 def _what(resource: Declared) -> str:
@@ -222,7 +217,7 @@ def _text(resource: Declared, *path: str) -> str:
 def _referenced(run: Run, resource: Declared, path: tuple[str, ...], cls: type[binding.GenesysResource]) -> Declared:
     """The resource of type `cls` whose id an input of `resource` holds (the mocks' `<logical name>-id`)."""
     value = _text(resource, *path)
-    token = _token(cls)
+    token = binding.type_token(cls)
     targets = [r for r in run.resources if r.type == token and f"{r.name}-id" == value]
     return _one(targets, f"{token.rsplit(':', 1)[-1]} that {_what(resource)} {'.'.join(path)} points at")
 
