@@ -32,6 +32,7 @@ from rich.text import Text
 from components import provider_binding as binding
 from components.access_data import api_permissions
 from components.genesys_api import MAX_PAGES, ApiError, Deadline, GenesysApi, checked_url
+from components.provider_binding import type_token
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url, add_org_arguments, check_org_options, printable
 from preflight.doctor_checks import error_fix
@@ -106,15 +107,15 @@ class Lookup:
 def lookups() -> dict[str, Lookup]:
     """Type token -> its listing; tokens come from the binding, the one place that names them."""
     return {
-        binding.type_token(binding.OauthClient): Lookup("/api/v2/oauth/clients"),
-        binding.type_token(binding.RoutingQueue): Lookup("/api/v2/routing/queues", by_name=True),
-        binding.type_token(binding.Flow): Lookup("/api/v2/flows", by_name=True, params={"type": FLOW_TYPE}),
-        binding.type_token(binding.WebdeploymentsDeployment): Lookup("/api/v2/webdeployments/deployments", cursor=True),
-        binding.type_token(binding.WebdeploymentsConfiguration): Lookup("/api/v2/webdeployments/configurations", cursor=True),
-        binding.type_token(binding.Integration): Lookup("/api/v2/integrations"),
-        binding.type_token(binding.IntegrationAction): Lookup("/api/v2/integrations/actions", by_name=True),
-        binding.type_token(binding.IntegrationCredential): Lookup("/api/v2/integrations/credentials/listing", cursor=True),
-        binding.type_token(binding.ExternalcontactsExternalSource): Lookup(
+        type_token(binding.OauthClient): Lookup("/api/v2/oauth/clients"),
+        type_token(binding.RoutingQueue): Lookup("/api/v2/routing/queues", by_name=True),
+        type_token(binding.Flow): Lookup("/api/v2/flows", by_name=True, params={"type": FLOW_TYPE}),
+        type_token(binding.WebdeploymentsDeployment): Lookup("/api/v2/webdeployments/deployments", cursor=True),
+        type_token(binding.WebdeploymentsConfiguration): Lookup("/api/v2/webdeployments/configurations", cursor=True),
+        type_token(binding.Integration): Lookup("/api/v2/integrations"),
+        type_token(binding.IntegrationAction): Lookup("/api/v2/integrations/actions", by_name=True),
+        type_token(binding.IntegrationCredential): Lookup("/api/v2/integrations/credentials/listing", cursor=True),
+        type_token(binding.ExternalcontactsExternalSource): Lookup(
             "/api/v2/externalcontacts/externalsources", by_name=True, params={"limit": 200}, cursor=True
         ),
     }
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
 def genesys_name(resource: Declared) -> str:
     """The Genesys object name the program gives a resource (an integration keeps it in config.name)."""
     inputs = resource.inputs
-    if resource.type == binding.type_token(binding.Integration):
+    if resource.type == type_token(binding.Integration):
         return str((inputs.get("config") or {}).get("name", ""))
     return str(inputs.get("name", ""))
 
@@ -199,9 +200,9 @@ def _skip_reason(resource: Declared) -> str | None:
 
 def secret_bound(resource: Declared) -> bool:
     """Whether importing would lose a secret the program needs (see SECRET_BOUND_REASON)."""
-    if resource.type == binding.type_token(binding.OauthClient):
+    if resource.type == type_token(binding.OauthClient):
         return bool(resource.inputs.get("exposeClientSecret"))
-    if resource.type == binding.type_token(binding.IntegrationCredential):
+    if resource.type == type_token(binding.IntegrationCredential):
         return resource.inputs.get("credentialTypeName") == OAUTH_CREDENTIAL_TYPE
     return False
 
@@ -265,7 +266,7 @@ def _match(resource: Declared, known: dict[str, Lookup], listings: Listings, fou
         needs = " or ".join(permissions.get("any") or permissions.get("all") or [])
         outcome.outcome, outcome.reason, outcome.fix = FAILED, str(error), error_fix(error, needs)
         return outcome
-    if resource.type == binding.type_token(binding.IntegrationAction):
+    if resource.type == type_token(binding.IntegrationAction):
         # Action names carry no stack prefix: the category (the integration's name) tells the stacks apart.
         candidates = [c for c in candidates if c.get("category") == resource.inputs.get("category")]
     outcome.ids = [str(c.get("id")) for c in candidates]
@@ -301,12 +302,12 @@ def _compare(pairs: list[tuple[str, Any, Any]]) -> list[Difference]:
 def differences(resource: Declared, existing: dict[str, Any], run: Run, matched_ids: dict) -> list[Difference]:
     """A few key fields per type where the existing object differs from what the program declares."""
     inputs, token = resource.inputs, resource.type
-    if token == binding.type_token(binding.OauthClient):
+    if token == type_token(binding.OauthClient):
         grant = existing.get("authorizedGrantType")
         return _compare([("authorizedGrantType", grant, inputs.get("authorizedGrantType"))])
-    if token == binding.type_token(binding.RoutingQueue):
+    if token == type_token(binding.RoutingQueue):
         return _compare([("division", (existing.get("division") or {}).get("name"), run.settings.division)])
-    if token == binding.type_token(binding.Flow):
+    if token == type_token(binding.Flow):
         division = (inputs.get("substitutions") or {}).get("division")
         return _compare(
             [
@@ -314,7 +315,7 @@ def differences(resource: Declared, existing: dict[str, Any], run: Run, matched_
                 ("division", (existing.get("division") or {}).get("name"), division),
             ]
         )
-    if token == binding.type_token(binding.WebdeploymentsDeployment):
+    if token == type_token(binding.WebdeploymentsDeployment):
         allowed = inputs.get("allowedDomains")
         configuration = (inputs.get("configuration") or {}).get("id")
         return _compare(
@@ -325,23 +326,23 @@ def differences(resource: Declared, existing: dict[str, Any], run: Run, matched_
                 ("configuration", (existing.get("configuration") or {}).get("id"), _ref(configuration, matched_ids)),
             ]
         )
-    if token == binding.type_token(binding.WebdeploymentsConfiguration):
+    if token == type_token(binding.WebdeploymentsConfiguration):
         return _compare(
             [
                 ("defaultLanguage", existing.get("defaultLanguage"), inputs.get("defaultLanguage")),
                 ("languages", sorted(existing.get("languages") or []), sorted(inputs.get("languages") or []) or None),
             ]
         )
-    if token == binding.type_token(binding.Integration):
+    if token == type_token(binding.Integration):
         kind = (existing.get("integrationType") or {}).get("id")
         return _compare([("integrationType", kind, inputs.get("integrationType"))])
-    if token == binding.type_token(binding.IntegrationAction):
+    if token == type_token(binding.IntegrationAction):
         integration = _ref(inputs.get("integrationId"), matched_ids)
         return _compare([("integration", existing.get("integrationId"), integration)])
-    if token == binding.type_token(binding.IntegrationCredential):
+    if token == type_token(binding.IntegrationCredential):
         kind = (existing.get("type") or {}).get("name")
         return _compare([("credentialTypeName", kind, inputs.get("credentialTypeName"))])
-    if token == binding.type_token(binding.ExternalcontactsExternalSource):
+    if token == type_token(binding.ExternalcontactsExternalSource):
         template = (existing.get("linkConfiguration") or {}).get("uriTemplate")
         wanted = (inputs.get("linkConfiguration") or {}).get("uriTemplate")
         return _compare([("active", existing.get("active"), inputs.get("active")), ("uriTemplate", template, wanted)])
