@@ -142,15 +142,53 @@ def test_queue_is_prefixed_and_in_the_stack_division(run):
     assert queue.inputs["mediaSettingsMessage"]["alertingTimeoutSec"] >= 7
 
 
+def host(url: str) -> str:
+    return url.split("://", 1)[1].split("/", 1)[0]
+
+
+# The hosts' prefixes on one region domain: the Genesys host convention (components/regions.json `_source.hosts`,
+# developer.genesys.cloud/platform/api/); the API one is the provider's GetRegionBasePath (provider.go:278-280).
+HOST_PREFIXES = {"apiUrl": "api.", "loginUrl": "login.", "websocketUrl": "webmessaging.", "messengerScriptUrl": "apps."}
+
+
 def test_outputs_for_the_widget_match_the_region(run):
-    region, outputs = run.settings.region, run.outputs
-    assert outputs["region"] == region.code
-    assert outputs["messengerEnvironment"] == region.messenger_environment
+    # Any stack's values: the region is the stack's, every host sits on one domain of that region,
+    # and every site's widget uses the one environment. The values themselves: the example tests below.
+    outputs, code = run.outputs, run.settings.region.code
+    assert outputs["region"] == code
+    assert outputs["messengerEnvironment"], "the widget needs the Messenger environment"
     for key, config in outputs["widgetConfig"].items():
-        assert config == {"environment": region.messenger_environment, "deploymentId": outputs["deploymentIds"][key]}
-    for name in ("messengerScriptUrl", "apiUrl", "loginUrl", "websocketUrl"):
-        host = outputs[name].split("://", 1)[1].split("/", 1)[0]
-        assert region_for_host(host) == region, f"{name}: {outputs[name]} is not in {region.code}"
+        assert config == {"environment": outputs["messengerEnvironment"], "deploymentId": outputs["deploymentIds"][key]}
+    domain = host(outputs["apiUrl"]).removeprefix("api.")
+    for name, prefix in HOST_PREFIXES.items():
+        assert host(outputs[name]) == prefix + domain, f"{name}: {outputs[name]} is not {prefix}{domain}"
+        assert outputs[name].startswith(("https://", "wss://")), f"{name}: {outputs[name]} is not encrypted"
+    found = region_for_host(host(outputs["apiUrl"]))
+    assert found is not None and found.code == code, f"{outputs['apiUrl']} is not in {code}"
+
+
+# Values for the example stacks' region, by hand. eu-west-1 is mypurecloud.ie (terraform-provider-genesyscloud
+# v1.84.1 f955430e, genesyscloud/provider/provider.go:247, getRegionMap); its Messenger environment prod-euw1 is the
+# one on published Messenger snippets (components/regions.json `_source.messengerEnvironment`).
+EU_WEST_1 = {
+    "region": "eu-west-1",
+    "messengerEnvironment": "prod-euw1",
+    "apiUrl": "https://api.mypurecloud.ie",
+    "loginUrl": "https://login.mypurecloud.ie",
+    "websocketUrl": "wss://webmessaging.mypurecloud.ie",
+    "messengerScriptUrl": "https://apps.mypurecloud.ie/genesys-bootstrap/genesys.min.js",
+}
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_example_stack_outputs_are_the_regions_real_hosts(run_with, stack):
+    run = run_with(stack, {})  # tests/fixtures/Pulumi.<stack>.yaml: region eu-west-1
+    assert {name: run.outputs[name] for name in EU_WEST_1} == EU_WEST_1
+    assert {c["environment"] for c in run.outputs["widgetConfig"].values()} == {"prod-euw1"}
+    for resolution in [r for r in run.resources if r.name.endswith("-identity-resolution")]:
+        inputs = resolution.inputs
+        expected = (EU_WEST_1["apiUrl"], EU_WEST_1["loginUrl"])
+        assert (inputs["apiUrl"], inputs["loginUrl"]) == expected, resolution.urn
 
 
 def test_no_output_and_no_plain_input_contains_a_secret(run):
@@ -180,10 +218,13 @@ def test_three_sites_yield_three_configurations_and_deployments(run_with):
 
 
 def test_region_change_moves_provider_hosts_and_environment(run_with):
+    # eu-central-1 is mypurecloud.de (provider.go:251 at v1.84.1); prod-euc1 is on published Messenger snippets
+    # (components/regions.json `_source.messengerEnvironment`).
     run = run_with("staging", {f"{NS}:region": "eu-central-1"})
     (provider,) = [r for r in run.resources if r.type == "pulumi:providers:genesyscloud"]
     assert provider.inputs["awsRegion"] == "eu-central-1"
     assert run.outputs["apiUrl"] == "https://api.mypurecloud.de"
+    assert run.outputs["loginUrl"] == "https://login.mypurecloud.de"
     assert {c["environment"] for c in run.outputs["widgetConfig"].values()} == {"prod-euc1"}
 
 
@@ -216,6 +257,6 @@ def test_every_deployment_resolves_signed_in_customers_to_the_crm_source(run):
         assert inputs["externalSourceId"] == f"{source.name}-id", resolution.urn
         assert inputs["divisionId"] == f"division-{run.settings.division}", resolution.urn
         assert inputs["automergeAuthenticated"] is True, resolution.urn
-        # The region's hosts, from the one region setting.
-        assert (inputs["apiUrl"], inputs["loginUrl"]) == (run.settings.region.api_url, run.settings.region.login_url)
+        # The same region hosts the widget is given (their values: the example tests above).
+        assert (inputs["apiUrl"], inputs["loginUrl"]) == (run.outputs["apiUrl"], run.outputs["loginUrl"])
         assert "sentinel-secret" not in json.dumps(inputs), f"{resolution.urn}: no credential in state"

@@ -64,3 +64,44 @@ def test_every_region_has_a_messenger_environment_and_hosts_in_its_domain():
         assert region.messenger_environment, region.code
         for host in region.hosts():
             assert region_for_host(host) == region, f"{region.code}: {host}"
+
+
+# The provider's region map, copied by hand: terraform-provider-genesyscloud v1.84.1 (f955430e),
+# genesyscloud/provider/provider.go:240-263 getRegionMap, less its internal dca and tca test regions.
+PROVIDER_REGION_DOMAINS = {
+    "us-east-1": "mypurecloud.com",
+    "us-east-2": "use2.us-gov-pure.cloud",
+    "us-west-2": "usw2.pure.cloud",
+    "eu-west-1": "mypurecloud.ie",
+    "eu-west-2": "euw2.pure.cloud",
+    "ap-southeast-2": "mypurecloud.com.au",
+    "ap-northeast-1": "mypurecloud.jp",
+    "eu-central-1": "mypurecloud.de",
+    "ca-central-1": "cac1.pure.cloud",
+    "ap-northeast-2": "apne2.pure.cloud",
+    "ap-south-1": "aps1.pure.cloud",
+    "sa-east-1": "sae1.pure.cloud",
+    "ap-northeast-3": "apne3.pure.cloud",
+    "eu-central-2": "euc2.pure.cloud",
+    "me-central-1": "mec1.pure.cloud",
+    "mx-central-1": "mxc1.pure.cloud",
+    "ap-southeast-1": "apse1.pure.cloud",
+    "eusc-de-east-1": "edee1.eusc-pure.cloud",
+}
+
+
+def test_region_domains_are_the_providers():
+    assert {code: region.domain for code, region in regions().items()} == PROVIDER_REGION_DOMAINS
+
+
+def test_api_url_is_the_providers_base_path():
+    # provider.go:278-280 GetRegionBasePath: "https://api." + the region's domain.
+    for code, domain in PROVIDER_REGION_DOMAINS.items():
+        assert regions()[code].api_url == f"https://api.{domain}", code
+
+
+def test_messenger_environments_seen_on_published_snippets():
+    # The codes components/regions.json `_source.messengerEnvironment` names as seen on published Messenger
+    # snippets (beside apps.<domain>); the other regions' codes are unconfirmed there.
+    seen = {"eu-west-1": "prod-euw1", "eu-central-1": "prod-euc1", "us-west-2": "prod-usw2"}
+    assert {code: regions()[code].messenger_environment for code in seen} == seen
