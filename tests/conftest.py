@@ -11,9 +11,10 @@ Two kinds of stack file:
   (`example_config`), so a fork that changes its stack files keeps them green.
 
 Which tests can see the committed stack files is recorded while they run (`SEES_COMMITTED`): those
-that open one (or a policy config beside them), spawn a process (which may), or take the `run`
-fixture (whose cached run hides the open). tests/test_fork.py runs last and reruns exactly those
-with a fork's values; a test that sees none of these files cannot tell a fork from this repository.
+that open one (or a policy config beside them) or spawn a process (which may), and those that use
+a fixture whose set-up did (a cached value, like the `run` fixture's, hides the open).
+tests/test_fork.py runs last and reruns exactly those with a fork's values; a test that sees none of
+these files cannot tell a fork from this repository.
 
 Secrets in the stack files are `secure:` placeholders; here each one is revealed as a unique
 sentinel so the tests can prove no secret reaches an output or a plain-text input.
@@ -44,7 +45,10 @@ COMMITTED_FILES = frozenset(
 
 SEES_COMMITTED: set[str] = set()
 """Node ids of the tests that could see the committed stack files, in this session."""
+FIXTURES_SEEING: set[str] = set()
+"""Fixtures whose set-up saw one: a test using them sees it too, even when their value is cached."""
 _current_test: list[str | None] = [None]
+_fixtures_in_setup: list[str] = []
 
 
 def _note_committed_access(event: str, args: tuple) -> None:
@@ -55,6 +59,7 @@ def _note_committed_access(event: str, args: tuple) -> None:
     opens_one = path is not None and os.path.abspath(path) in COMMITTED_FILES
     if opens_one or event in ("subprocess.Popen", "os.posix_spawn", "os.exec"):
         SEES_COMMITTED.add(test)
+        FIXTURES_SEEING.update(_fixtures_in_setup)
 
 
 sys.addaudithook(_note_committed_access)
@@ -63,11 +68,20 @@ sys.addaudithook(_note_committed_access)
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     _current_test[0] = item.nodeid
-    if "run" in getattr(item, "fixturenames", ()):
-        SEES_COMMITTED.add(item.nodeid)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef) -> object:
+    _fixtures_in_setup.append(fixturedef.argname)
+    try:
+        yield
+    finally:
+        _fixtures_in_setup.pop()
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if FIXTURES_SEEING & set(getattr(item, "fixturenames", ())):
+        SEES_COMMITTED.add(item.nodeid)
     _current_test[0] = None
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SEES_COMMITTED, stack_config
+from tests.conftest import FIXTURES_SEEING, ROOT, SEES_COMMITTED, stack_config
 
 NESTED = "GENESYS_MESSAGING_FORK_TEST"
 # Hand-picked valid values, none of them the examples': a German team, staging in an org of its own.
@@ -81,6 +81,11 @@ def test_a_test_that_opens_a_committed_stack_file_or_spawns_a_process_is_rerun_i
     SEES_COMMITTED.discard(me)
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     assert me in SEES_COMMITTED
+
+
+def test_a_fixture_whose_set_up_read_a_committed_stack_file_marks_every_test_that_uses_it(run):
+    # The `run` fixture's value is cached after its first set-up, which alone opens the file.
+    assert "run" in FIXTURES_SEEING
 
 
 @pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="this is the fork's own run")
