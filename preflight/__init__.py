@@ -7,3 +7,5 @@ EXIT_PROBLEM = 1
 """Ran, and found a problem (invalid settings, a mandatory violation, not promotable, a broken org)."""
 EXIT_USAGE = 2
 """Could not run: unknown stack, unreadable file, bad option, missing credentials."""
+EXIT_OUTPUT_CUT = 141
+"""Whatever it found went unprinted: the reader of its output went away (`... | head`), as `cat` reports it."""

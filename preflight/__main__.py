@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-from preflight import EXIT_OK, EXIT_USAGE
+from preflight import EXIT_OK, EXIT_OUTPUT_CUT, EXIT_USAGE
 
 COMMANDS = {
     "plan": "run the program offline under mocks with a stack's config and check every policy rule",
@@ -39,5 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     return modules[args.command].run(args)
 
 
+def _reader_went_away() -> int:
+    """The reader of our output closed it (`preflight diff ... | head`): stop quietly, as cat does, without a
+    traceback. Standard output points at /dev/null so the interpreter's last flush cannot raise again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_OUTPUT_CUT
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_went_away()
+    sys.exit(code)

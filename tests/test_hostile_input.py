@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -176,3 +177,24 @@ def test_a_late_error_prints_its_message_and_no_asyncio_traceback():
         result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert result.returncode == 1 and "late error from the last component" in result.stderr
         assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", [["diff", "staging", "prod"], ["plan", "--stack", "prod", "--format", "json"]])
+def test_a_reader_that_goes_away_gets_no_traceback(command):
+    # `python -m preflight diff staging prod | head -1`, with the reader gone before the first write (so the
+    # outcome does not depend on who is faster): every write fails with EPIPE.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "preflight", *command],
+            cwd=ROOT,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    stderr = result.stderr.decode()
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert result.returncode == 141, (result.returncode, stderr)  # what cat or grep report when cut off
