@@ -9,3 +9,5 @@ EXIT_USAGE = 2
 """Could not run: unknown stack, unreadable file, bad option, missing credentials."""
 EXIT_OUTPUT_CUT = 141
 """Whatever it found went unprinted: the reader of its output went away (`... | head`), as `cat` reports it."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C (128 + SIGINT, as shells report it)."""

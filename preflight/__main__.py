@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-from preflight import EXIT_OK, EXIT_OUTPUT_CUT, EXIT_USAGE
+from preflight import EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTPUT_CUT, EXIT_USAGE
 
 COMMANDS = {
     "plan": "run the program offline under mocks with a stack's config and check every policy rule",
@@ -53,4 +53,8 @@ if __name__ == "__main__":
         sys.stdout.flush()
     except BrokenPipeError:
         code = _reader_went_away()
+    except KeyboardInterrupt:
+        # Ctrl-C is the user's choice, not a failure to explain: one line, no traceback. Nothing was deployed.
+        print("interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     sys.exit(code)

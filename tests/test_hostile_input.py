@@ -198,3 +198,22 @@ def test_a_reader_that_goes_away_gets_no_traceback(command):
     stderr = result.stderr.decode()
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
     assert result.returncode == 141, (result.returncode, stderr)  # what cat or grep report when cut off
+
+
+def test_ctrl_c_ends_a_command_with_one_line_and_no_traceback():
+    import signal
+
+    with subprocess.Popen(
+        [sys.executable, "-m", "preflight", "plan", "--stack", "prod"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        time.sleep(0.15)  # inside main(): the plan imports Pulumi and runs the program for about 0.4 s
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("the plan finished before the interrupt arrived (a very fast machine)")
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert (process.returncode, stderr.strip().splitlines()[-1]) == (130, "interrupted")
