@@ -1,8 +1,8 @@
 """Fixtures: the program run under mocks per stack, once per test session for each distinct config.
 
 A run is deterministic for its config (tests/test_estate.py proves runs in one process do not leak),
-so `run` and `run_with` run the program once per config and hand each test its own deep copy: a
-test may change what it gets without touching another test's.
+so `run`, `run_with` and `cached_runs` run the program once per distinct config (`planned_once`) and
+hand each test its own deep copy: a test may change what it gets without touching another test's.
 
 Two kinds of stack file:
 - the committed ones (`Pulumi.<stack>.yaml`, a fork's own values): tests read them only for
@@ -27,7 +27,6 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -104,35 +103,6 @@ def example_config(stack: str) -> StackConfig:
     return read_stack_file(EXAMPLES / f"Pulumi.{stack}.yaml", reveal=sentinel)
 
 
-@cache
-def _committed_run(stack: str) -> Run:
-    return run_program(stack_config(stack))
-
-
-@cache
-def _example_run(stack: str, changes: tuple[tuple[str, str], ...]) -> Run:
-    base = example_config(stack)
-    return run_program(dataclasses.replace(base, config={**base.config, **dict(changes)}))
-
-
-@pytest.fixture(params=STACKS)
-def run(request: pytest.FixtureRequest) -> Run:
-    """The whole program, run under mocks with one stack's settings."""
-    return copy.deepcopy(_committed_run(request.param))
-
-
-@pytest.fixture
-def run_with() -> Callable[..., Run]:
-    """Run the program with an example stack's config altered: run_with("prod", {"genesys-messaging:key": value}).
-
-    A config that fails (invalid settings) raises every time: failures are not cached."""
-
-    def _run(stack: str, changes: dict[str, str]) -> Run:
-        return copy.deepcopy(_example_run(stack, tuple(sorted(changes.items()))))
-
-    return _run
-
-
 _PLANNED: dict[tuple, Run] = {}
 
 
@@ -142,6 +112,25 @@ def planned_once(stack: StackConfig) -> Run:
     if key not in _PLANNED:
         _PLANNED[key] = run_program(stack)
     return copy.deepcopy(_PLANNED[key])
+
+
+@pytest.fixture(params=STACKS)
+def run(request: pytest.FixtureRequest) -> Run:
+    """The whole program, run under mocks with one stack's settings."""
+    return planned_once(stack_config(request.param))
+
+
+@pytest.fixture
+def run_with() -> Callable[..., Run]:
+    """Run the program with an example stack's config altered: run_with("prod", {"genesys-messaging:key": value}).
+
+    A config that fails (invalid settings) raises every time: failures are not cached."""
+
+    def _run(stack: str, changes: dict[str, str]) -> Run:
+        base = example_config(stack)
+        return planned_once(dataclasses.replace(base, config={**base.config, **changes}))
+
+    return _run
 
 
 @pytest.fixture
