@@ -11,10 +11,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from components import yaml_loading
+from components.schema_check import proven_valid
 
 SCHEMAS_DIR = Path(__file__).with_name("schemas")
 
@@ -35,9 +35,14 @@ def load_data_file(path: Path, schema_name: str) -> Any:
         document = yaml_loading.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise InvalidConfiguration(f"{where}: cannot be read as YAML ({error})") from None
+    schema = _schema(schema_name)
+    if proven_valid(document, schema):
+        return document
+    import jsonschema  # only for a file the quick check could not prove valid: it finds and words every problem
+
     problems = [
         f"{where}: {'.'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-        for e in jsonschema.Draft202012Validator(_schema(schema_name)).iter_errors(document)
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(document)
     ]
     if problems:
         raise InvalidConfiguration(

@@ -21,13 +21,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from components import yaml_loading
 from components.errors import InvalidConfiguration
 from components.regions import regions
+from components.schema_check import proven_valid
 from components.settings_model import (
     NAMESPACE,
     PROJECT_ROOT,
@@ -38,6 +37,9 @@ from components.settings_model import (
     Site,
 )
 from components.stack_file import StackConfig
+
+if TYPE_CHECKING:
+    import jsonschema
 
 PROJECT_FILE = PROJECT_ROOT / "Pulumi.yaml"
 SCHEMA_FILE = Path(__file__).with_name("settings.schema.json")
@@ -227,10 +229,14 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def _schema_problems(values: dict[str, Any], source: str) -> list[Problem]:
-    schema = settings_schema()
+    schema, document = settings_schema(), _redacted(values)
+    if proven_valid(document, schema):
+        return []
+    import jsonschema  # only for settings the quick check could not prove valid: it finds and words every problem
+
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
-    for error in sorted(validator.iter_errors(_redacted(values)), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
         key = _key_name(path) if path else NAMESPACE
         if error.validator == "additionalProperties":
