@@ -1,4 +1,4 @@
-"""scripts/render_pr_comment.py: the PR comment from untrusted artifacts (pr-comment.yml).
+"""scripts/render_pr_comment.py (and scripts/pr_comment/): the PR comment from untrusted artifacts (pr-comment.yml).
 
 The artifacts are written by the PR's own run, so for a fork by whoever opened it. Each test builds
 an artifact directory by hand with one hostile input and reads the rendered markdown the way GitHub
@@ -8,7 +8,6 @@ must stay inside a code block, and every heading and status outside one must be 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -20,11 +19,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "render_pr_comment.py"
 
-_spec = importlib.util.spec_from_file_location("render_pr_comment", SCRIPT)
-assert _spec and _spec.loader
-rpc = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = rpc  # dataclasses look their module up there
-_spec.loader.exec_module(rpc)
+# Imported as `python scripts/render_pr_comment.py` runs it: with scripts/ on the path, the script and its
+# pr_comment package are top-level modules. Never import scripts.pr_comment as well: a second copy of a
+# module has its own classes, which the first copy's isinstance checks reject.
+sys.path.append(str(SCRIPT.parent))
+import render_pr_comment as rpc  # noqa: E402
+from pr_comment import run_artifacts, safe_markdown, snapshot_diff  # noqa: E402
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 RUN_URL = "https://github.com/acme/genesys-messaging/actions/runs/42"
@@ -126,7 +126,7 @@ def artifacts(tmp_path: Path) -> Path:
 
 def render(root: Path, *, head_repo: str = BASE, conclusion: str = "failure") -> str:
     run = rpc.Run(SHA, head_repo, BASE, RUN_URL, conclusion)
-    return rpc.render(rpc.scan(root), run)
+    return rpc.render(run_artifacts.scan(root), run)
 
 
 # --- the well-formed case -----------------------------------------------------------------------------
@@ -273,10 +273,10 @@ def test_an_oversized_exit_file_is_refused_unread(artifacts: Path) -> None:
 
 
 def test_a_file_over_the_cap_is_refused_unread(artifacts: Path) -> None:
-    write(artifacts, "plan/plan-staging.md", FAKE_HEADING + "\n" + "x" * rpc.MAX_TEXT_BYTES)
+    write(artifacts, "plan/plan-staging.md", FAKE_HEADING + "\n" + "x" * run_artifacts.MAX_TEXT_BYTES)
     body = render(artifacts)
     assert FAKE_HEADING not in body
-    assert f"_Not shown: too large ({rpc.MAX_TEXT_BYTES + len(FAKE_HEADING) + 1} bytes; " in body
+    assert f"_Not shown: too large ({run_artifacts.MAX_TEXT_BYTES + len(FAKE_HEADING) + 1} bytes; " in body
 
 
 def test_large_files_are_clipped_so_the_body_fits_and_every_fence_closes(artifacts: Path) -> None:
@@ -286,7 +286,7 @@ def test_large_files_are_clipped_so_the_body_fits_and_every_fence_closes(artifac
     write(artifacts, "preview-staging/preview-staging.txt", "\u00e9" * 500_000)  # 2 bytes a character
     write(artifacts, "preview-prod/preview-prod.txt", "`" * 200_000)  # one run: the fence would be as long
     # With staging.json, the most snapshot files the renderer diffs; these differ on all three sides.
-    for n in range(rpc.MAX_SNAPSHOT_FILES - 1):
+    for n in range(snapshot_diff.MAX_SNAPSHOT_FILES - 1):
         for side in ("base", "head", "fresh"):
             lines = "".join(f' "{side} line {i} ````` @team {"x" * 400}",\n' for i in range(2000))
             write(artifacts, f"snapshots/{side}-stack-{n}.json", "{\n" + lines + "}\n")
@@ -300,9 +300,9 @@ def test_large_files_are_clipped_so_the_body_fits_and_every_fence_closes(artifac
 
 
 def test_the_fence_is_longer_than_any_run_it_holds() -> None:
-    block = rpc.fenced("a ``` b\n`````\n", "text")
+    block = safe_markdown.fenced("a ``` b\n`````\n", "text")
     assert block.startswith("``````text\n") and block.endswith("\n``````")
-    assert rpc.fenced("plain", "text") == "```text\nplain\n```"
+    assert safe_markdown.fenced("plain", "text") == "```text\nplain\n```"
 
 
 # --- what is in the artifact directory ----------------------------------------------------------------
@@ -348,16 +348,16 @@ def test_a_missing_artifact_directory_renders_an_empty_comment(tmp_path: Path) -
 
 
 def test_the_pr_number_is_read_as_a_plain_positive_integer(artifacts: Path) -> None:
-    assert rpc.pr_number(rpc.scan(artifacts)) == 17
+    assert run_artifacts.pr_number(run_artifacts.scan(artifacts)) == 17
     (artifacts / "plan" / "pr-number").unlink()
-    assert rpc.pr_number(rpc.scan(artifacts)) is None
+    assert run_artifacts.pr_number(run_artifacts.scan(artifacts)) is None
 
 
 @pytest.mark.parametrize("given", ["0", "-3", "17 18", "17;rm -rf /", "1" * 11, "0x11", "", "\u0661\u0667"])
 def test_a_malformed_pr_number_is_an_error(artifacts: Path, given: str) -> None:
     write(artifacts, "plan/pr-number", given)
-    with pytest.raises(rpc.ArtifactError):
-        rpc.pr_number(rpc.scan(artifacts))
+    with pytest.raises(run_artifacts.ArtifactError):
+        run_artifacts.pr_number(run_artifacts.scan(artifacts))
 
 
 @pytest.mark.parametrize(

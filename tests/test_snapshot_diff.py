@@ -1,4 +1,4 @@
-"""The "Estate snapshot changes" section of the PR comment (scripts/render_pr_comment.py).
+"""The "Estate snapshot changes" section of the PR comment (scripts/pr_comment/snapshot_diff.py).
 
 pull-request.yml uploads the snapshots of the PR's base, the committed ones and the ones the PR's program
 generates (`snapshot_estate.py --out`); the comment shows base -> PR as unified diffs and says loudly when
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scripts import snapshot_estate
-from tests.test_pr_comment import FAKE_HEADING, ZWJ, headings, outside_code, rpc, write
+from tests.test_pr_comment import FAKE_HEADING, ZWJ, headings, outside_code, rpc, run_artifacts, snapshot_diff, write
 
 QUEUE_URN = (
     "urn:pulumi:staging::genesys-messaging::genesys-messaging:index:MessagingQueue"
@@ -82,7 +82,7 @@ UNCHANGED = "The estate snapshots (`tests/snapshots/`) are unchanged by this pul
 
 def section(base: dict[str, str] | None, head: dict[str, str], fresh: dict[str, str] | None = None) -> str:
     fresh = head if fresh is None else fresh
-    return rpc.snapshot_section(rpc.Snapshots(base, head, fresh, "clean"))
+    return snapshot_diff.snapshot_section(snapshot_diff.Snapshots(base, head, fresh, "clean"))
 
 
 def code_blocks(markdown: str) -> list[list[str]]:
@@ -205,8 +205,8 @@ def test_stale_and_committed_changes_are_shown_apart() -> None:
 
 
 def test_a_failed_generation_is_a_warning_not_a_verdict() -> None:
-    snapshots = rpc.Snapshots({"staging.json": BASE}, {"staging.json": BASE}, {}, "exit 1")
-    outside = outside_code(rpc.snapshot_section(snapshots))
+    snapshots = snapshot_diff.Snapshots({"staging.json": BASE}, {"staging.json": BASE}, {}, "exit 1")
+    outside = outside_code(snapshot_diff.snapshot_section(snapshots))
     assert outside[2:4] == [
         "> [!WARNING]",
         "> **The snapshots could not be regenerated** (`scripts/snapshot_estate.py`: exit 1), so whether "
@@ -251,11 +251,11 @@ def test_a_huge_diff_is_capped_by_lines_and_bytes_with_the_rest_counted() -> Non
     huge = big_snapshot(5_000)  # 7 lines a resource: 35,005 lines
     assert huge.count("\n") == 35_005
     text = section({}, {"staging.json": huge, "prod.json": huge})
-    assert len(text.encode("utf-8")) <= rpc.SNAPSHOT_BYTES
+    assert len(text.encode("utf-8")) <= snapshot_diff.SNAPSHOT_BYTES
     blocks = code_blocks(text)
     assert len(blocks) == 2
     for block in blocks:
-        assert 3 < len(block) <= rpc.DIFF_LINES, len(block)
+        assert 3 < len(block) <= snapshot_diff.DIFF_LINES, len(block)
         # 35,005 file lines + the two file headers and one hunk header, less those shown.
         assert f"_{35_008 - len(block)} more lines not shown: see the pull request's files._" in outside_code(text)
 
@@ -268,7 +268,7 @@ def test_a_long_line_is_clipped_inside_its_block() -> None:
 
 
 def test_too_many_snapshot_files_are_not_diffed() -> None:
-    head = {f"s{i}.json": BASE for i in range(rpc.MAX_SNAPSHOT_FILES + 1)}
+    head = {f"s{i}.json": BASE for i in range(snapshot_diff.MAX_SNAPSHOT_FILES + 1)}
     text = section({}, head)
     assert code_blocks(text) == []
     assert "_Not shown: the run reported 9 snapshot files (the limit is 8)." in outside_code(text)[2]
@@ -314,14 +314,16 @@ def test_a_hostile_snapshot_file_name_rejects_the_artifact(tmp_path: Path) -> No
     root = tmp_path / "artifacts"
     write(root, "snapshots/head-staging.json", BASE)
     write(root, "snapshots/head-<img src=x>.json", BASE)
-    text = rpc.render(rpc.scan(root), rpc.Run("0" * 40, "a/b", "a/b", "https://github.com/a/b/actions/runs/1", ""))
+    text = rpc.render(
+        run_artifacts.scan(root), rpc.Run("0" * 40, "a/b", "a/b", "https://github.com/a/b/actions/runs/1", "")
+    )
     assert "_Not shown: the `snapshots` artifact held unexpected entries (1)._" in outside_code(text)
     assert "<img" not in text
 
 
 def test_a_snapshot_name_is_validated_before_it_is_printed() -> None:
     with pytest.raises(ValueError):
-        rpc.Snapshots({}, {"staging.json</summary>": BASE}, {}, "clean")
+        snapshot_diff.Snapshots({}, {"staging.json</summary>": BASE}, {}, "clean")
 
 
 # --- the artifact as pull-request.yml uploads it -------------------------------------------------------
@@ -336,23 +338,23 @@ def test_the_artifact_is_read_by_side_and_name(tmp_path: Path) -> None:
     write(root, "snapshots/fresh-dev.json", BASE)
     write(root, "snapshots/base.exit", "0\n")
     write(root, "snapshots/fresh.exit", "0\n")
-    loaded = rpc.read_snapshots(rpc.scan(root))
-    assert loaded == rpc.Snapshots(
+    loaded = snapshot_diff.read_snapshots(run_artifacts.scan(root))
+    assert loaded == snapshot_diff.Snapshots(
         {"staging.json": BASE},
         {"staging.json": RENAMED, "dev.json": BASE},
         {"staging.json": RENAMED, "dev.json": BASE},
         "clean",
     )
     (root / "snapshots" / "base.exit").unlink()  # the workflow writes it last: the base was not read
-    assert rpc.read_snapshots(rpc.scan(root)).base is None
+    assert snapshot_diff.read_snapshots(run_artifacts.scan(root)).base is None
 
 
 def test_an_oversized_snapshot_is_refused_unread(tmp_path: Path) -> None:
     root = tmp_path / "artifacts"
-    write(root, "snapshots/head-staging.json", "x" * (rpc.MAX_SNAPSHOT_BYTES + 1))
-    assert rpc.read_snapshots(rpc.scan(root)) == (
+    write(root, "snapshots/head-staging.json", "x" * (run_artifacts.MAX_SNAPSHOT_BYTES + 1))
+    assert snapshot_diff.read_snapshots(run_artifacts.scan(root)) == (
         f"_Not shown: `head-staging.json` in the `snapshots` artifact is too large "
-        f"({rpc.MAX_SNAPSHOT_BYTES + 1} bytes; the limit is {rpc.MAX_SNAPSHOT_BYTES})._"
+        f"({run_artifacts.MAX_SNAPSHOT_BYTES + 1} bytes; the limit is {run_artifacts.MAX_SNAPSHOT_BYTES})._"
     )
 
 

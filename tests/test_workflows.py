@@ -10,6 +10,7 @@ privilege everywhere, every action pinned to a commit and one exact Pulumi CLI v
 from __future__ import annotations
 
 import json
+import modulefinder
 import os
 import re
 import shutil
@@ -303,6 +304,19 @@ def test_pr_comment_workflow_updates_one_comment_and_runs_no_pr_code() -> None:
     assert script.count("createComment") == 1, "exactly one path may create a comment"
 
 
+RENDERER = ROOT / "scripts" / "render_pr_comment.py"
+
+
+def renderer_files() -> list[str]:
+    """The renderer and every file of this repository it imports, as the standard library's modulefinder
+    finds them (the script's directory first on the path, as when Python runs a script)."""
+    finder = modulefinder.ModuleFinder(path=[str(RENDERER.parent), *sys.path])
+    finder.run_script(str(RENDERER))
+    files = {Path(m.__file__).resolve() for m in finder.modules.values() if m.__file__}
+    venv = Path(sys.prefix).resolve()
+    return sorted(str(f.relative_to(ROOT)) for f in files if ROOT in f.parents and venv not in f.parents)
+
+
 def test_pr_comment_reads_only_the_expected_artifacts_through_the_tested_renderer() -> None:
     (job,) = workflow("pr-comment.yml")["jobs"].values()
     expected = {"plan", "preview-staging", "preview-prod", "snapshots"}
@@ -321,13 +335,15 @@ def test_pr_comment_reads_only_the_expected_artifacts_through_the_tested_rendere
     assert len(checkouts) == 1, "pr-comment.yml checks out the renderer only"
     checkout = checkouts[0]["with"]
     assert not {"ref", "repository"} & set(checkout), "a workflow_run checkout without ref is the default branch"
-    assert checkout["sparse-checkout"].split() == ["scripts/render_pr_comment.py"], checkout
+    sparse = checkout["sparse-checkout"].split()
+    assert not [p for p in sparse if re.search(r"[*?\[\]!\\]|/$", p)], "exact file paths, never a pattern"
+    assert sorted(sparse) == renderer_files(), "the renderer and exactly the files it imports"
+    assert all((ROOT / path).is_file() for path in sparse), sparse
     shells = [s for s in steps(job) if "run" in s]
     assert len(shells) == 1, "one shell step: the renderer"
     command = re.sub(r"\\\n\s*", " ", shells[0]["run"]).strip()
-    renderer = f"python3 {checkout['path']}/scripts/render_pr_comment.py "
+    renderer = f"python3 {checkout['path']}/{RENDERER.relative_to(ROOT)} "
     assert command.startswith(renderer) and not re.search(r"[;&|`]|\$\(", command), command
-    assert (ROOT / "scripts" / "render_pr_comment.py").is_file()
     order = [i for i, s in enumerate(steps(job)) if s in (*downloads, checkouts[0], shells[0])]
     poster = next(i for i, s in enumerate(steps(job)) if s.get("uses", "").startswith("actions/github-script@"))
     assert order == list(range(len(order))) and poster == len(order), "download, check out, render, then post"
@@ -336,6 +352,62 @@ def test_pr_comment_reads_only_the_expected_artifacts_through_the_tested_rendere
     assert poster_env["PR_NUMBER"] == "${{ steps.render.outputs.pr-number }}", poster_env
     assert shells[0]["env"]["BODY"] == poster_env["BODY"], "post exactly the rendered body"
     assert "fs.readFileSync(process.env.BODY" in steps(job)[poster]["with"]["script"]
+
+
+def test_the_render_step_needs_nothing_but_the_sparse_checkout(tmp_path: Path) -> None:
+    """The render step's own script, run in a workspace holding only the sparse-checkout paths, renders
+    byte for byte what the same step renders with the whole repository checked out."""
+    (job,) = workflow("pr-comment.yml")["jobs"].values()
+    (checkout,) = [s["with"] for s in steps(job) if s.get("uses", "").startswith("actions/checkout@")]
+    (step,) = [s for s in steps(job) if "run" in s]
+    sparse, full, temp = tmp_path / "sparse", tmp_path / "full", tmp_path / "runner-temp"
+    for path in checkout["sparse-checkout"].split():
+        (sparse / checkout["path"] / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / path, sparse / checkout["path"] / path)
+    full.mkdir()
+    (full / checkout["path"]).symlink_to(ROOT, target_is_directory=True)
+    snapshot = {"outputs": {}, "resources": [{"inputs": {"name": "stg-Support"}, "type": "t", "urn": "u::queue"}]}
+    renamed = json.loads(json.dumps(snapshot))
+    renamed["resources"][0]["inputs"]["name"] = "stg-Web Support"
+    artifacts = {
+        "plan/pr-number": "17\n",
+        "plan/plan-staging.md": "## Plan for staging\n\n- queue: create\n",
+        "plan/plan-staging.exit": "0\n",
+        "snapshots/base-staging.json": json.dumps(snapshot, indent=1, sort_keys=True) + "\n",
+        "snapshots/head-staging.json": json.dumps(renamed, indent=1, sort_keys=True) + "\n",
+        "snapshots/fresh-staging.json": json.dumps(renamed, indent=1, sort_keys=True) + "\n",
+        "snapshots/base.exit": "0\n",
+        "snapshots/fresh.exit": "0\n",
+    }
+    for relative, text in artifacts.items():
+        (temp / "artifacts" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (temp / "artifacts" / relative).write_text(text)
+    event = {
+        "runner.temp": str(temp),
+        "github.event.workflow_run.head_sha": "0123456789abcdef0123456789abcdef01234567",
+        "github.event.workflow_run.head_repository.full_name": "acme/genesys-messaging",
+        "github.repository": "acme/genesys-messaging",
+        "github.event.workflow_run.html_url": "https://github.com/acme/genesys-messaging/actions/runs/42",
+        "github.event.workflow_run.conclusion": "success",
+    }
+    env = {name: re.sub(r"\$\{\{ (.+?) \}\}", lambda m: event[m[1]], value) for name, value in step["env"].items()}
+    # python3 is this interpreter with neither site-packages nor PYTHON* variables (-S -E; not -I, which would
+    # also drop the script's directory from sys.path): it imports only the standard library and the checkout.
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3").write_text(f'#!/bin/sh\nexec "{sys.executable}" -S -E "$@"\n')
+    (tmp_path / "bin" / "python3").chmod(0o755)
+    path = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    bodies = {}
+    for workspace in (sparse, full):
+        outputs, body = tmp_path / f"{workspace.name}-output", tmp_path / f"{workspace.name}.md"
+        result = bash(step["run"], workspace, **{**env, "BODY": str(body)}, GITHUB_OUTPUT=str(outputs), PATH=path)
+        assert result.returncode == 0, f"{workspace.name}: {result.stderr}"
+        assert outputs.read_text() == "pr-number=17\n", workspace.name
+        bodies[workspace.name] = body.read_bytes()
+    assert bodies["sparse"] == bodies["full"], "the sparse checkout must render what the whole repository renders"
+    text = bodies["sparse"].decode("utf-8")
+    assert text.startswith(COMMENT_MARKER + "\n") and "## Plan for staging" in text, text[:300]
+    assert '+    "name": "stg-Web Support"' in text, "the snapshot section (pr_comment.snapshot_diff) ran"
 
 
 # --- deployments -----------------------------------------------------------------------------------------
