@@ -139,7 +139,10 @@ def test_plan_job_runs_the_markdown_plan_of_both_stacks_without_secrets() -> Non
     job = flow["jobs"]["plan"]
     commands = runs(job)
     assert re.search(r"FORMAT=markdown|--format markdown", commands), "the plan job must produce the markdown plan"
-    assert re.search(r"make -s plan|preflight plan", commands), "the plan job must run the offline plan"
+    # The comment's heading tells a violation (1) from a plan that could not run (2): the code must be the
+    # plan's own, and make reports every failed recipe as its own 2.
+    assert re.search(r"-m preflight plan --stack \"\$stack\"", commands), "the plan job must run the offline plan"
+    assert "make -s plan" not in commands, "make turns the plan's exit 1 into 2; run python -m preflight plan"
     assert re.search(r"for stack in staging prod", commands), "the plan job must plan staging and prod"
     text = yaml.safe_dump(job)
     assert "secrets." not in text, "the plan job must reference no secret (fork PRs have none)"
