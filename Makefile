@@ -10,7 +10,7 @@ FORMAT ?= text
 
 # The version is checked before anything is built, and a failed install leaves no .venv behind for a
 # later run (perhaps with another Python) to reuse half-built.
-$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"needs Python >= 3.11, found {v[0]}.{v[1]}: run make with PYTHON=python3.11 (or newer)")'
 	@rm -rf $(VENV)
 	@$(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt \

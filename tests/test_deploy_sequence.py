@@ -46,9 +46,17 @@ def option(argv: list[str], name: str) -> str | None:
 def test_one_cli_version_everywhere():
     section = (ROOT / "README.md").read_text().split("## Deploying for real", 1)[1]
     assert f"({VERSION}, .pulumi-version)" in section, "the README names another Pulumi CLI version"
-    for requirements in ("requirements.txt", "policy/requirements.txt"):
-        pins = re.findall(r"^pulumi==(\S+)$", (ROOT / requirements).read_text(), re.M)
-        assert pins == [VERSION], f"{requirements}: the SDK must be pinned to the CLI version {VERSION}"
+    pins = re.findall(r"^pulumi==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M)
+    assert pins == [VERSION], f"constraints.txt: the SDK must be pinned to the CLI version {VERSION}"
+    for requirements, constraints in (
+        ("requirements.txt", "constraints.txt"),
+        ("policy/requirements.txt", "../constraints.txt"),
+    ):
+        lines = (ROOT / requirements).read_text().splitlines()
+        assert f"-c {constraints}" in lines, f"{requirements}: must take the pins from constraints.txt"
+        assert not [line for line in lines if line.startswith("pulumi") and "=" in line], (
+            f"{requirements}: pin only in constraints.txt"
+        )
     install = next(argv for _, argv in sequence() if argv[:2] == ["curl", "-fsSL"])
     assert "$(cat .pulumi-version)" in " ".join(install)
 

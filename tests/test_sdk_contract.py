@@ -1,6 +1,6 @@
 """The private Pulumi SDK names the offline run relies on (preflight/inprocess.py), one test each.
 
-The SDK is pinned (requirements.txt, the CLI's version). An upgrade that moves or changes one of these
+The SDKs are pinned (constraints.txt, at the CLI's version). An upgrade that moves or changes one of these
 fails here, by name, instead of hanging or mis-recording a run somewhere else in the suite.
 """
 
@@ -13,12 +13,17 @@ from pulumi.runtime import mocks, resource, rpc, settings, stack, sync_await
 from pulumi.runtime.proto import source_pb2
 
 
-def test_the_pinned_sdk_is_the_one_installed():
+def test_the_pinned_sdks_are_the_ones_installed():
+    import re
     from importlib.metadata import version
 
     from tests.conftest import ROOT
 
-    assert version("pulumi") == (ROOT / ".pulumi-version").read_text().strip(), "pip install -r requirements.txt"
+    pins = dict(re.findall(r"^(pulumi(?:-policy)?)==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M))
+    assert set(pins) == {"pulumi", "pulumi-policy"}, pins
+    assert pins["pulumi"] == (ROOT / ".pulumi-version").read_text().strip(), "constraints.txt and the CLI differ"
+    for package, pinned in pins.items():
+        assert version(package) == pinned, f"{package} {version(package)} is installed, not {pinned}: make venv"
 
 
 @pytest.mark.parametrize(

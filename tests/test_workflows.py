@@ -538,8 +538,8 @@ def test_pulumi_cli_version_is_exact_recent_enough_and_given_in_one_place() -> N
     version = VERSION_FILE.read_text().strip()
     assert re.fullmatch(r"\d+\.\d+\.\d+", version), f".pulumi-version must be exact, got {version!r}"
     assert tuple(int(part) for part in version.split(".")) >= MIN_PULUMI_CLI, f"Pulumi CLI {version} is too old"
-    sdk = re.search(r"^pulumi==([\d.]+)$", (ROOT / "requirements.txt").read_text(), re.M)
-    assert sdk and sdk.group(1) == version, "the SDK is pinned to the CLI version (requirements.txt)"
+    sdk = re.search(r"^pulumi==([\d.]+)$", (ROOT / "constraints.txt").read_text(), re.M)
+    assert sdk and sdk.group(1) == version, "the SDK is pinned to the CLI version (constraints.txt)"
     installs = 0
     for name, job_id, job in all_jobs():
         for step in steps(job):
