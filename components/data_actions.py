@@ -86,15 +86,17 @@ class DataActionIntegration(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         integration_name = args["integration_name"]
 
-        credential_id = args["credential"]
-        if isinstance(credential_id, dict):  # BasicAuth (a TypedDict); an id is a str or an Output
-            auth = credential_id
+        credential = args["credential"]
+        credential_id = credential
+        if isinstance(credential, dict):  # BasicAuth (a TypedDict); an id is a str or an Output
             credential_id = IntegrationCredential(
                 f"{name}-credential",
                 child,
                 name=integration_name,
                 credential_type_name="basicAuth",
-                fields=pulumi.Output.secret({"userName": auth["username"], "password": auth["password"].reveal()}),
+                fields=pulumi.Output.secret(
+                    {"userName": credential["username"], "password": credential["password"].reveal()}
+                ),
             ).id
 
         integration = Integration(

@@ -37,7 +37,7 @@ from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, _url, add_org_arguments, check_org_options, printable
 from preflight.doctor_checks import error_fix
 from preflight.doctor_estate import FLOW_TYPE
-from preflight.inprocess import Declared, Run, is_secret_value
+from preflight.inprocess import Declared, Run, is_secret_value, offline_id
 from preflight.stacks import Plan, load_for_command
 
 # The import file: `{"nameTable": {name: urn}, "resources": [{"type", "name", "id", "parent", "provider"}]}`.
@@ -244,7 +244,7 @@ def adopt(run: Run, api: GenesysApi) -> list[Outcome]:
             continue
         outcomes.append(_match(resource, known, listings, found))
     # Differences need every match: a deployment's flow is compared with the flow found for the program's.
-    matched_ids = {f"{r.name}-id": found[r.name].get("id") for r in run.resources if r.name in found}
+    matched_ids = {offline_id(r.name): found[r.name].get("id") for r in run.resources if r.name in found}
     for outcome, resource in zip(outcomes, run.resources, strict=True):
         if outcome.outcome == IMPORT:
             outcome.differences = [str(d) for d in differences(resource, found[resource.name], run, matched_ids)]

@@ -5,10 +5,10 @@ for the Genesys objects the program declares, found by type token and the input 
 instead of deriving their names again: a change to how the program names or wires an object is followed,
 and one these accessors cannot follow raises EstateError before anything is looked up on an org.
 
-References between resources are recorded as the ids the in-process mocks answer with (inprocess._Mocks):
-`<logical name>-id` for a declared resource, `role-<name>` and `division-<name>` for the role and division
-lookups (data-source invokes: the recording monitor keeps resources only, so a lookup shows in the estate
-as the id it answered, inside the inputs of the resource that uses it).
+References between resources are recorded as the ids the offline run answers with (inprocess.offline_id
+for a declared resource, inprocess.looked_up_id for a role or division lookup: a data-source invoke, which
+the recording monitor does not keep, so a lookup shows in the estate as the id it answered, inside the
+inputs of the resource that uses it).
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ import yaml
 from components import provider_binding as binding
 from components import yaml_loading
 from components.settings_model import PROJECT_ROOT
-from preflight.inprocess import Declared, Run
+from preflight.inprocess import Declared, Run, looked_up_name, offline_id
 
 WEB_MESSAGING_TYPE = "genesys-messaging:index:WebMessaging"
 SITE_PREFIX = "site-"
 """components/stack.py names each site's WebMessaging component `site-<site key>`."""
-ROLE_ID_PREFIX, DIVISION_ID_PREFIX = "role-", "division-"
 CRM_CATEGORY, CRM_LOOKUP = "crm_category", "crm_lookup_action"
 """The flow template's placeholders for the CRM lookup it calls (flows/inbound_message.yaml header)."""
 
@@ -180,8 +179,7 @@ def role_grants(run: Run) -> tuple[RoleGrant, ...]:
         for grant in roles:
             grant = grant if isinstance(grant, dict) else {}
             role, division = grant.get("roleId"), grant.get("divisionId")
-            role_name = _looked_up(client, role, ROLE_ID_PREFIX, "role")
-            grants.append(RoleGrant(role_name, _looked_up(client, division, DIVISION_ID_PREFIX, "division")))
+            grants.append(RoleGrant(_looked_up(client, role, "role"), _looked_up(client, division, "division")))
     return tuple(dict.fromkeys(grants))
 
 
@@ -215,10 +213,10 @@ def _text(resource: Declared, *path: str) -> str:
 
 
 def _referenced(run: Run, resource: Declared, path: tuple[str, ...], cls: type[binding.GenesysResource]) -> Declared:
-    """The resource of type `cls` whose id an input of `resource` holds (the mocks' `<logical name>-id`)."""
+    """The resource of type `cls` whose id an input of `resource` holds (its offline id)."""
     value = _text(resource, *path)
     token = binding.type_token(cls)
-    targets = [r for r in run.resources if r.type == token and f"{r.name}-id" == value]
+    targets = [r for r in run.resources if r.type == token and offline_id(r.name) == value]
     return _one(targets, f"{token.rsplit(':', 1)[-1]} that {_what(resource)} {'.'.join(path)} points at")
 
 
@@ -247,8 +245,9 @@ def _flow_type(flow: Declared) -> str:
     return str(next(iter(document)))
 
 
-def _looked_up(resource: Declared, value: Any, prefix: str, what: str) -> str:
-    """The name a role or division lookup was asked for, from the id the mocks answered it with."""
-    if not isinstance(value, str) or not value.startswith(prefix) or value == prefix:
-        raise EstateError(f"{_what(resource)} grants a {what} id {value!r} that no {what} lookup answered")
-    return value.removeprefix(prefix)
+def _looked_up(resource: Declared, value: Any, kind: str) -> str:
+    """The name a role or division lookup was asked for, from the id the offline run answered it with."""
+    name = looked_up_name(kind, value)
+    if name is None:
+        raise EstateError(f"{_what(resource)} grants a {kind} id {value!r} that no {kind} lookup answered")
+    return name

@@ -100,16 +100,41 @@ class Run:
         return [r for r in self.resources if r.type.endswith(token_suffix)]
 
 
+# The ids of the offline run, stated once: what it answers where Genesys would assign an id (a declared
+# resource) or the provider would look one up by name (a role or division). plan labels them, the doctor
+# and adopt follow references through them, the policy adapter gives each resource its id.
+
+
+def offline_id(logical_name: str) -> str:
+    """The id a declared resource has in the offline run."""
+    return f"{logical_name}-id"
+
+
+_LOOKUPS = {binding.DIVISION_LOOKUP_TOKEN: "division", binding.ROLE_LOOKUP_TOKEN: "role"}
+LOOKUP_KINDS = tuple(_LOOKUPS.values())
+
+
+def looked_up_id(kind: str, name: str) -> str:
+    """The id the offline run answers a role or division lookup (`kind`) by `name` with."""
+    return f"{kind}-{name}"
+
+
+def looked_up_name(kind: str, value: Any) -> str | None:
+    """The name a `kind` lookup was asked for, if `value` is the id the offline run answered it with."""
+    prefix = looked_up_id(kind, "")
+    if isinstance(value, str) and value.startswith(prefix) and value != prefix:
+        return value.removeprefix(prefix)
+    return None
+
+
 class _Mocks(pulumi_mocks.Mocks):
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
         computed = {k: v.format(name=args.name) for k, v in _COMPUTED.get(args.typ, {}).items()}
-        return f"{args.name}-id", {**args.inputs, **computed}
+        return offline_id(args.name), {**args.inputs, **computed}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict:
-        if args.token == binding.DIVISION_LOOKUP_TOKEN:
-            return {"id": f"division-{args.args['name']}", "name": args.args["name"]}
-        if args.token == binding.ROLE_LOOKUP_TOKEN:
-            return {"id": f"role-{args.args['name']}", "name": args.args["name"]}
+        if args.token in _LOOKUPS:
+            return {"id": looked_up_id(_LOOKUPS[args.token], args.args["name"]), "name": args.args["name"]}
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from preflight import EXIT_OK, EXIT_PROBLEM
 from preflight.compare import normalise_value, short_type
-from preflight.inprocess import Declared, Run
+from preflight.inprocess import LOOKUP_KINDS, Declared, Run, looked_up_name, offline_id
 from preflight.policy_check import evaluate_run
 from preflight.shared_org import sibling_problems
 from preflight.stacks import load_for_command, resolve
@@ -105,10 +105,6 @@ def make_plan(run: Run) -> PlanReport:
     )
 
 
-_LOOKED_UP = {"division-": "division", "role-": "role"}
-"""The offline run's stand-ins for ids the provider looks up by name (preflight/inprocess.py _Mocks.call)."""
-
-
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -122,12 +118,13 @@ def _strings(value: Any) -> Iterator[str]:
 
 def offline_ids(run: Run) -> dict[str, str]:
     """The stand-ins the offline run uses for ids Genesys assigns, each with what it stands for."""
-    labels = {f"{r.name}-id": f"<id of {r.name}, known after create>" for r in run.resources}
+    labels = {offline_id(r.name): f"<id of {r.name}, known after create>" for r in run.resources}
     for r in run.resources:
         for text in _strings(r.inputs):
-            for prefix, kind in _LOOKED_UP.items():
-                if text.startswith(prefix) and text not in labels:
-                    labels[text] = f"<id of {kind} '{text.removeprefix(prefix)}', looked up at deploy>"
+            for kind in LOOKUP_KINDS:
+                name = looked_up_name(kind, text)
+                if name is not None and text not in labels:
+                    labels[text] = f"<id of {kind} '{name}', looked up at deploy>"
     return labels
 
 

@@ -25,7 +25,7 @@ from pulumi_policy import (
 )
 
 from policy.common import DATA, ReportViolation, Rule
-from preflight.inprocess import Run, is_secret_value, reveal
+from preflight.inprocess import Run, is_secret_value, offline_id, reveal
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def evaluate(resources: Sequence[Mapping[str, Any]], context: Mapping[str, Any])
     from policy.rules import RULES
 
     # What the pack would see: secrets revealed, and each resource's id as the engine knows it once created.
-    props_by_urn = {r["urn"]: {"id": f"{r['name']}-id", **reveal(r.get("props") or {})} for r in resources}
+    props_by_urn = {r["urn"]: {"id": offline_id(r["name"]), **reveal(r.get("props") or {})} for r in resources}
     resources_by_urn = {r["urn"]: r for r in resources}
 
     def provider_of(resource: Mapping[str, Any]) -> PolicyProviderResource | None:

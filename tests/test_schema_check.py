@@ -26,15 +26,14 @@ MUTATIONS_PER_DOCUMENT = 400
 
 
 def settings_document(config: dict[str, str]) -> dict[str, Any]:
-    """The settings object the loader validates: the namespace's keys, JSON values decoded."""
-    document = {}
-    for key, value in config.items():
-        if key.startswith(NS):
-            try:
-                document[key.removeprefix(NS)] = json.loads(value)
-            except json.JSONDecodeError:
-                document[key.removeprefix(NS)] = value
-    return document
+    """The settings object the loader validates: the namespace's keys, decoded as the loader decodes them."""
+    from components.settings import _decode
+
+    return {
+        key.removeprefix(NS): _decode(key.removeprefix(NS), value)
+        for key, value in config.items()
+        if key.startswith(NS)
+    }
 
 
 def rendered_flow() -> Any:
