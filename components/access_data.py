@@ -25,6 +25,9 @@ class RoleSpec:
     calls: tuple[str, ...]
     """Every `METHOD /api/v2/...` the role's holder makes (provider resources' calls included)."""
     permissions: tuple[str, ...]
+    job_permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(provider resource, permissions) a server-side job that resource starts checks as its caller
+    (an Archy job publishing a flow): held for that reason although no endpoint's reference lists them."""
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,12 @@ def provider_api_calls() -> dict[str, dict[str, list[str]]]:
     return {"resources": data["resources"], "dataSources": data["dataSources"]}
 
 
-def _role_calls(key: str, role: dict, problems: list[str]) -> tuple[str, ...]:
-    """The role's own calls plus those of the provider resources it runs, less the documented non-calls."""
+def _role_calls(key: str, role: dict, problems: list[str], read_from: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The role's own calls plus those of the provider resources it runs (or, for a `readsOf` role, the GET
+    calls of the role it reads for), less the documented non-calls."""
     where = f"{ACCESS_FILE.name}: roles.{key}"
     provider = provider_api_calls()
-    calls = set(role["calls"])
+    calls = set(role["calls"]) | {call for call in read_from if call.startswith("GET ")}
     for kind, field in (("resources", "providerResources"), ("dataSources", "providerDataSources")):
         for tf_type in role.get(field, ()):
             if tf_type not in provider[kind]:
@@ -91,9 +95,36 @@ def _role_calls(key: str, role: dict, problems: list[str]) -> tuple[str, ...]:
     return tuple(sorted(calls - set(role.get("notCalled", {}))))
 
 
-def permission_problems(where: str, calls: tuple[str, ...], held: tuple[str, ...]) -> list[str]:
-    """What a role holding `held` lacks for `calls`, and what it holds that no call needs."""
+def _job_permissions(key: str, role: dict, problems: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The role's server-side job permissions, each only for a provider resource the role runs."""
+    where = f"{ACCESS_FILE.name}: roles.{key}.jobPermissions"
+    runs = set(role.get("providerResources", ()))
+    for tf_type in role.get("jobPermissions", {}):
+        if tf_type not in runs:
+            problems.append(
+                f"{where}.{tf_type}: the role runs no {tf_type} (not in its providerResources), so no job of it "
+                "needs these permissions; remove the entry"
+            )
+    return tuple(
+        (tf_type, tuple(entry["permissions"]))
+        for tf_type, entry in sorted(role.get("jobPermissions", {}).items())
+        if tf_type in runs
+    )
+
+
+def permission_problems(
+    where: str,
+    calls: tuple[str, ...],
+    held: tuple[str, ...],
+    job_permissions: tuple[tuple[str, tuple[str, ...]], ...] = (),
+) -> list[str]:
+    """What a role holding `held` lacks for `calls` and its resources' server-side jobs, and what it holds
+    that nothing needs."""
     table, problems, used = api_permissions(), [], set()
+    for tf_type, needed in job_permissions:
+        used.update(needed)
+        for permission in sorted(set(needed) - set(held)):
+            problems.append(f"{where}: lacks '{permission}', which the server-side job of {tf_type} checks; add it")
     for call in calls:
         need = table.get(call)
         if need is None:
@@ -148,7 +179,7 @@ def _check(spec: AccessSpec) -> list[str]:
                     "client-credentials deployer can grant only roles it holds"
                 )
     for role in spec.roles.values():
-        problems += permission_problems(f"{where}: roles.{role.key}", role.calls, role.permissions)
+        problems += permission_problems(f"{where}: roles.{role.key}", role.calls, role.permissions, role.job_permissions)
     return problems
 
 
@@ -170,11 +201,28 @@ def _clients(data: dict) -> dict[str, ClientSpec]:
 def access_spec() -> AccessSpec:
     data = load_data_file(ACCESS_FILE, "access.schema.json")
     problems: list[str] = []
+    roles: dict[str, RoleSpec] = {}
+    # A `readsOf` role is derived from the role it reads for, so that one is read first.
+    for key, role in sorted(data["roles"].items(), key=lambda item: "readsOf" in item[1]):
+        read_from: tuple[str, ...] = ()
+        if "readsOf" in role:
+            source = roles.get(role["readsOf"])
+            if source is None:
+                problems.append(
+                    f"{ACCESS_FILE.name}: roles.{key}.readsOf: '{role['readsOf']}' is not a role without readsOf; "
+                    "name a role declared under roles:"
+                )
+            else:
+                read_from = source.calls
+        roles[key] = RoleSpec(
+            key,
+            role["description"],
+            _role_calls(key, role, problems, read_from),
+            tuple(role["permissions"]),
+            _job_permissions(key, role, problems),
+        )
     spec = AccessSpec(
-        roles={
-            key: RoleSpec(key, role["description"], _role_calls(key, role, problems), tuple(role["permissions"]))
-            for key, role in data["roles"].items()
-        },
+        roles={key: roles[key] for key in data["roles"]},
         clients=_clients(data["clients"]),
         bootstrap_clients=_clients(data["bootstrap"]),
     )

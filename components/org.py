@@ -1,4 +1,4 @@
-"""The org bootstrap: custom roles and the deployer client, declared once per Genesys org.
+"""The org bootstrap: custom roles, the deployer client and the read-only reader client, once per Genesys org.
 
 Run by an administrator before the first `pulumi up` of any stack (README "Deploying for real").
 A client-credentials client can grant only roles it already holds (provider v1.84.1
@@ -18,16 +18,13 @@ from components.access_data import access_spec
 from components.org_settings import OrgSettings
 from components.provider_binding import Provider, division_id
 
-DEPLOYER_CLIENT = "deployer"
-
-
 def build_org(settings: OrgSettings) -> dict[str, Any]:
-    """Declare the roles and the deployer client; return the bootstrap stack's outputs."""
+    """Declare the roles and the bootstrap clients (deployer, reader); return the bootstrap stack's outputs."""
     provider = Provider("genesyscloud", aws_region=settings.region.code)
     genesys = pulumi.ResourceOptions(providers=[provider])
     spec = access_spec()
     roles = Roles("roles", {"roles": spec.roles}, genesys)
-    deployer = Access(
+    clients = Access(
         "org",
         AccessArgs(
             clients=spec.bootstrap_clients,
@@ -41,10 +38,9 @@ def build_org(settings: OrgSettings) -> dict[str, Any]:
         # but only for a user's token (resource_genesyscloud_oauth_client.go:204-258): roles first.
         pulumi.ResourceOptions(providers=[provider], depends_on=[roles]),
     )
-    return {
-        "region": settings.region.code,
-        "roleIds": roles.role_ids,
-        "deployerClientId": deployer.client_ids[DEPLOYER_CLIENT],
-        # A Pulumi secret: `pulumi stack output --show-secrets deployerClientSecret` for the CI secret.
-        "deployerClientSecret": deployer.client_secrets[DEPLOYER_CLIENT],
-    }
+    outputs: dict[str, Any] = {"region": settings.region.code, "roleIds": roles.role_ids}
+    for key in spec.bootstrap_clients:
+        outputs[f"{key}ClientId"] = clients.client_ids[key]
+        # A Pulumi secret: `pulumi stack output --show-secrets <key>ClientSecret` for the CI secret.
+        outputs[f"{key}ClientSecret"] = clients.client_secrets[key]
+    return outputs

@@ -230,6 +230,73 @@ def test_deployer_covers_every_provider_type_the_program_declares(run):
     assert declared == listed, f"deployer.providerResources {sorted(listed)} != declared {sorted(declared)}"
 
 
+def test_deployer_can_publish_the_flow_through_the_archy_job():
+    # The provider publishes a flow only through an Archy job (architect_flow/resource_genesyscloud_flow.go:97-239,
+    # v1.84.1) that creates, checks in and publishes it as the caller; with only Architect > Flow > View a principal
+    # "cannot edit, publish, or delete" a flow (help.mypurecloud.com, "Use Architect in read-only mode"), and creating
+    # one takes architect:flow:add (ArchitectApi.md, post_flows). No endpoint of the job lists these.
+    deployer = access_spec().roles["deployer"]
+    assert {"architect:flow:add", "architect:flow:edit", "architect:flow:publish"} <= set(deployer.permissions)
+    assert dict(deployer.job_permissions)["genesyscloud_flow"] == (
+        "architect:flow:add",
+        "architect:flow:edit",
+        "architect:flow:publish",
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        # Without the job's reason, publish serves no call and is refused as unneeded.
+        (lambda d: d["roles"]["deployer"].pop("jobPermissions"), "holds 'architect:flow:publish', which none"),
+        # A job permission the role does not hold is named with the job that checks it.
+        (
+            lambda d: d["roles"]["deployer"]["permissions"].remove("architect:flow:edit"),
+            "lacks 'architect:flow:edit', which the server-side job of genesyscloud_flow checks",
+        ),
+        # A job of a resource the role never runs is no reason.
+        (
+            lambda d: d["roles"]["contact-lookup"].update(
+                jobPermissions={"genesyscloud_flow": {"reason": "r", "permissions": ["architect:flow:add"]}}
+            ),
+            "roles.contact-lookup.jobPermissions.genesyscloud_flow: the role runs no genesyscloud_flow",
+        ),
+        # The reader holds reads only: a write is refused, and so is a missing read.
+        (lambda d: d["roles"]["reader"]["permissions"].append("routing:queue:edit"), "holds 'routing:queue:edit'"),
+        (
+            lambda d: d["roles"]["reader"]["permissions"].remove("routing:queue:view"),
+            "roles.reader: GET /api/v2/routing/queues requires one of ['routing:queue:view']",
+        ),
+        (lambda d: d["roles"]["reader"].update(readsOf="nobody"), "roles.reader.readsOf: 'nobody' is not a role"),
+    ],
+)
+def test_access_file_with_wrong_job_or_read_rights_is_refused(tmp_path, monkeypatch, edit, expected):
+    data = yaml.safe_load(access_data.ACCESS_FILE.read_text())
+    edit(data)
+    copy = tmp_path / "access.yaml"
+    copy.write_text(yaml.safe_dump(data))
+    monkeypatch.setattr(access_data, "ACCESS_FILE", copy)
+    access_data.access_spec.cache_clear()
+    try:
+        with pytest.raises(access_data.AccessDataError, match=re.escape(expected)):
+            access_data.access_spec()
+    finally:
+        access_data.access_spec.cache_clear()
+
+
+def test_reader_calls_are_the_deployers_reads_and_write_nothing():
+    spec = access_spec()
+    reader, deployer = spec.roles["reader"], spec.roles["deployer"]
+    assert reader.calls and all(call.startswith("GET ") for call in reader.calls), reader.calls
+    assert set(reader.calls) < {call for call in deployer.calls if call.startswith("GET ")}
+    # Every read a refresh makes of each resource type, e.g. the flow and the deployment's identity resolution
+    # (ArchitectApi.md get_flow; WebDeploymentsApi.md get_webdeployments_deployment_identityresolution).
+    assert {"GET /api/v2/flows/{flowId}", "GET /api/v2/webdeployments/deployments/{deploymentId}/identityresolution"} <= set(
+        reader.calls
+    )
+    assert all(permission.endswith(":view") for permission in reader.permissions), reader.permissions
+
+
 def test_lookup_role_serves_exactly_the_data_action_that_runs_as_it():
     action = yaml.safe_load((access_data.ACCESS_FILE.parent / "data_actions/contact_lookup.yaml").read_text())
     call = f"{action['request']['type']} {action['request']['urlTemplate']}"

@@ -1,4 +1,4 @@
-"""bootstrap/: the org's roles and the deployer client, so a stack's first `pulumi up` can grant roles."""
+"""bootstrap/: the org's roles, the deployer client (so a stack's first `pulumi up` can grant roles) and the reader."""
 
 from __future__ import annotations
 
@@ -39,18 +39,23 @@ def test_roles_hold_exactly_their_permissions():
     run = run_bootstrap(org_config(region="eu-west-1"))
     roles = {r.inputs["name"]: r for r in of_type(run, ":AuthRole")}
     # The names the stacks look roles up by (a hand-written expectation of components/naming.py).
-    assert set(roles) == {"genesys-messaging contact-lookup", "genesys-messaging deployer"}
+    assert set(roles) == {"genesys-messaging contact-lookup", "genesys-messaging deployer", "genesys-messaging reader"}
     lookup = roles["genesys-messaging contact-lookup"].inputs["permissionPolicies"]
     # ExternalContactsApi.md (platform SDK 257.1.0): the identifier lookup needs externalContacts:contact:view.
     assert lookup == [{"domain": "externalContacts", "entityName": "contact", "actionSets": ["view"]}]
     for role in roles.values():
         assert role.protect, f"{role.urn}: deleting a role strips it from every client holding it"
+    # The reader only reads: every permission of its role is a `view` (an independent property, not the data file).
+    reader = roles["genesys-messaging reader"].inputs["permissionPolicies"]
+    assert reader and all(policy["actionSets"] == ["view"] for policy in reader), reader
 
 
 def test_deployer_holds_every_role_the_stacks_grant_in_every_division():
     run = run_bootstrap(org_config(region="eu-west-1", divisions=["Home", "Support"]))
     role_ids = {r.inputs["name"].removeprefix("genesys-messaging "): f"{r.name}-id" for r in of_type(run, ":AuthRole")}
-    (deployer,) = of_type(run, ":OauthClient")
+    clients = {c.name: c for c in of_type(run, ":OauthClient")}
+    assert set(clients) == {"org-client-deployer", "org-client-reader"}, sorted(clients)
+    deployer = clients["org-client-deployer"]
     assert deployer.inputs["authorizedGrantType"] == "CLIENT-CREDENTIALS"
     grants = {(g["roleId"], g["divisionId"]) for g in deployer.inputs["roles"]}
     # By hand: its own deployer role, and contact-lookup because the stacks grant it to the Data Actions client and
@@ -59,6 +64,9 @@ def test_deployer_holds_every_role_the_stacks_grant_in_every_division():
     held = ("contact-lookup", "deployer")
     expected = {(role_ids[role], f"division-{d}") for role in held for d in ("Home", "Support")}
     assert grants == expected, f"{deployer.urn}: grants {sorted(grants)} != {sorted(expected)}"
+    # The previews' and drift check's client holds the read-only role alone, in the same divisions.
+    reader = {(g["roleId"], g["divisionId"]) for g in clients["org-client-reader"].inputs["roles"]}
+    assert reader == {(role_ids["reader"], f"division-{d}") for d in ("Home", "Support")}, sorted(reader)
 
 
 def test_stacks_look_up_exactly_the_roles_bootstrap_creates(run, committed):
@@ -68,12 +76,12 @@ def test_stacks_look_up_exactly_the_roles_bootstrap_creates(run, committed):
             assert grant["roleId"] in created, f"{client.urn}: grants {grant['roleId']}, not created by bootstrap/"
 
 
-def test_deployer_secret_is_only_a_secret_output(committed):
-    assert "deployerClientSecret" in committed.secret_outputs
-    assert set(committed.secret_outputs) == {"deployerClientSecret"}
-    (deployer,) = of_type(committed, ":OauthClient")
-    assert deployer.inputs["exposeClientSecret"] is True and "clientSecret" in deployer.additional_secret_outputs
-    assert not any(is_secret_value(v) for v in deployer.inputs.values()) and reveal(deployer.inputs) == deployer.inputs
+def test_client_secrets_are_only_secret_outputs(committed):
+    assert set(committed.secret_outputs) == {"deployerClientSecret", "readerClientSecret"}
+    assert {"deployerClientId", "readerClientId"} <= set(committed.outputs)
+    for client in of_type(committed, ":OauthClient"):
+        assert client.inputs["exposeClientSecret"] is True and "clientSecret" in client.additional_secret_outputs
+        assert not any(is_secret_value(v) for v in client.inputs.values()) and reveal(client.inputs) == client.inputs
 
 
 @pytest.mark.parametrize(
