@@ -179,7 +179,8 @@ def _check(spec: AccessSpec) -> list[str]:
                     "client-credentials deployer can grant only roles it holds"
                 )
     for role in spec.roles.values():
-        problems += permission_problems(f"{where}: roles.{role.key}", role.calls, role.permissions, role.job_permissions)
+        where_role = f"{where}: roles.{role.key}"
+        problems += permission_problems(where_role, role.calls, role.permissions, role.job_permissions)
     return problems
 
 

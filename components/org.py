@@ -18,6 +18,7 @@ from components.access_data import access_spec
 from components.org_settings import OrgSettings
 from components.provider_binding import Provider, division_id
 
+
 def build_org(settings: OrgSettings) -> dict[str, Any]:
     """Declare the roles and the bootstrap clients (deployer, reader); return the bootstrap stack's outputs."""
     provider = Provider("genesyscloud", aws_region=settings.region.code)

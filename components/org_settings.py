@@ -25,6 +25,17 @@ class OrgSettings:
     divisions: tuple[str, ...]
     """Names of the divisions the stacks deploy into: the deployer holds its roles in each."""
     token_validity_seconds: int
+    source: str = "bootstrap/Pulumi.org.yaml"
+    """The bootstrap stack file, as problems name it."""
+
+    @property
+    def stack(self) -> str:
+        return self.source.rsplit("/", 1)[-1].removeprefix("Pulumi.").removesuffix(".yaml")
+
+    @property
+    def environment(self) -> str:
+        """Org-wide and protected: the strict rules, as the pack applies when nothing says (policy/context.py)."""
+        return "prod"
 
 
 def parse_org_settings(config: Mapping[str, Any], source: str) -> OrgSettings:
@@ -65,7 +76,7 @@ def parse_org_settings(config: Mapping[str, Any], source: str) -> OrgSettings:
         problems.append(f"{source}: {ORG_NAMESPACE}:tokenValiditySeconds must be an integer in 300..172800; fix: 3600")
     if problems or region is None:
         raise InvalidConfiguration("\n".join(problems))
-    return OrgSettings(region, tuple(divisions), token)
+    return OrgSettings(region, tuple(divisions), token, source)
 
 
 def load_org_settings() -> OrgSettings:

@@ -20,6 +20,14 @@ ALL_DIVISIONS = "*"
 KNOWN_SCOPES = frozenset(DATA["knownScopes"])
 TOKEN_MIN, TOKEN_MAX = DATA["tokenValiditySeconds"]["min"], DATA["tokenValiditySeconds"]["max"]
 _READ_ONLY_ACTIONS = frozenset(DATA["readOnlyActions"])
+USER_TOKEN_PROJECTS = frozenset(DATA["userTokenProjects"])
+"""Projects run with an administrator's user token (bootstrap/), where a same-run role grant is the design."""
+
+
+def _project(urn: str) -> str:
+    """urn:pulumi:<stack>::<project>::<type>::<name> -> <project>."""
+    parts = urn.split("::")
+    return parts[1] if len(parts) > 2 else ""
 
 
 # --- OAuth clients ---------------------------------------------------------------------------------
@@ -228,10 +236,13 @@ def no_same_run_role_grant_validator(args: StackValidationArgs, report_violation
 
     The provider's client-credentials client can grant only roles it already holds; it cannot hold a
     role created in the same run (provider v1.84.1 oauth_client/resource_genesyscloud_oauth_client_schema.go:94;
-    resource_genesyscloud_oauth_client.go:213-215 only warns). Roles come from bootstrap/.
+    resource_genesyscloud_oauth_client.go:213-215 only warns). Roles come from bootstrap/, which an administrator
+    runs with a user token: the provider assigns that user a new role before granting it (same file, 218-258).
     """
     for client, i, _grant, candidates in _grants(args):
         if plain(client.props).get("authorizedGrantType") != CLIENT_CREDENTIALS or not candidates:
+            continue
+        if _project(client.urn) in USER_TOKEN_PROJECTS:
             continue
         report_violation(
             f"OAuth client {client.urn} roles[{i}] grants role {candidates[0].urn}, created in this same stack: "

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from preflight import EXIT_OK, EXIT_PROBLEM
+from components.errors import InvalidConfiguration
+from components.stack_file import StackFileError, read_stack_file
+from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
+from preflight.bootstrap_org import BOOTSTRAP_DIR, bootstrap_violations
 from preflight.compare import normalise_value, short_type
-from preflight.inprocess import LOOKUP_KINDS, Declared, Run, looked_up_name, offline_id
+from preflight.inprocess import LOOKUP_KINDS, Declared, Run, looked_up_name, offline_id, run_bootstrap
 from preflight.policy_check import evaluate_run
 from preflight.shared_org import sibling_problems
 from preflight.stacks import load_for_command, resolve
@@ -239,6 +243,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml in the project root")
     source.add_argument("--config-file", type=Path, help="any stack file, e.g. a candidate config")
+    source.add_argument(
+        "--bootstrap", metavar="ORG", help="a bootstrap/ stack (the org's roles, clients): bootstrap/Pulumi.<ORG>.yaml"
+    )
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument(
         "--require-real-secrets",
@@ -247,7 +254,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _print(plan: PlanReport, fmt: str) -> None:
+    if fmt == "json":
+        print(to_json(plan))
+    elif fmt == "markdown":
+        print(to_markdown(plan))
+    else:
+        print_text(plan)
+
+
+def _run_bootstrap_plan(args: argparse.Namespace) -> int:
+    """The offline plan of a bootstrap/ stack, with the pack's rules (environment prod: org-wide, protected)."""
+    path = BOOTSTRAP_DIR / f"Pulumi.{args.bootstrap}.yaml"
+    try:
+        run = run_bootstrap(read_stack_file(path))
+    except StackFileError as error:
+        known = ", ".join(p.name for p in sorted(BOOTSTRAP_DIR.glob("Pulumi.*.yaml"))) or "none"
+        print(f"error: {error} (bootstrap stack files: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidConfiguration as error:
+        print(error, file=sys.stderr)
+        return EXIT_PROBLEM
+    plan = make_plan(run)
+    _print(plan, args.format)
+    return EXIT_PROBLEM if plan.mandatory else EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.bootstrap:
+        return _run_bootstrap_plan(args)
     # An absolute path is always taken as a file, never as a stack name.
     outcome = load_for_command([str(args.config_file.resolve()) if args.config_file else args.stack])
     if isinstance(outcome, int):
@@ -272,10 +307,7 @@ def run(args: argparse.Namespace) -> int:
         {"rule": "shared-org", "level": "mandatory", "resource": run.settings.stack, "message": problem, "fix": FIX}
         for problem in sibling_problems(stack_file, run.settings)
     )
-    if args.format == "json":
-        print(to_json(plan))
-    elif args.format == "markdown":
-        print(to_markdown(plan))
-    else:
-        print_text(plan)
+    # The org's bootstrap stack (bootstrap/ beside the stack file) must let the deployer grant in its division.
+    plan.violations.extend(bootstrap_violations(run.settings, stack_file.parent / BOOTSTRAP_DIR.name))
+    _print(plan, args.format)
     return EXIT_PROBLEM if plan.mandatory else EXIT_OK

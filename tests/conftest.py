@@ -38,7 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "tests" / "fixtures"
 STACKS = ("staging", "prod")
 COMMITTED_FILES = frozenset(
-    str(path) for stack in STACKS for path in (ROOT / f"Pulumi.{stack}.yaml", ROOT / "policy" / f"config.{stack}.json")
+    [
+        *(str(ROOT / name) for stack in STACKS for name in (f"Pulumi.{stack}.yaml", f"policy/config.{stack}.json")),
+        *(str(path) for path in (ROOT / "bootstrap").glob("Pulumi.*.yaml")),
+    ]
 )
 """What a fork rewrites (tests/test_fork.py)."""
 

@@ -291,9 +291,8 @@ def test_reader_calls_are_the_deployers_reads_and_write_nothing():
     assert set(reader.calls) < {call for call in deployer.calls if call.startswith("GET ")}
     # Every read a refresh makes of each resource type, e.g. the flow and the deployment's identity resolution
     # (ArchitectApi.md get_flow; WebDeploymentsApi.md get_webdeployments_deployment_identityresolution).
-    assert {"GET /api/v2/flows/{flowId}", "GET /api/v2/webdeployments/deployments/{deploymentId}/identityresolution"} <= set(
-        reader.calls
-    )
+    reads = {"GET /api/v2/flows/{flowId}", "GET /api/v2/webdeployments/deployments/{deploymentId}/identityresolution"}
+    assert reads <= set(reader.calls), reader.calls
     assert all(permission.endswith(":view") for permission in reader.permissions), reader.permissions
 
 

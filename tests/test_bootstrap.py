@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import subprocess
+import sys
 
 import pytest
 import yaml
+from pulumi_policy import PolicyResource, StackValidationArgs
 
 from components.errors import InvalidConfiguration
 from components.org_settings import ORG_NAMESPACE
+from components.regions import regions
+from components.settings import load_from_stack_file
 from components.stack_file import StackConfig, read_stack_file
+from policy.access_rules import no_same_run_role_grant_validator
+from preflight.bootstrap_org import bootstrap_violations
 from preflight.inprocess import is_secret_value, reveal, run_bootstrap
-from tests.conftest import ROOT
+from preflight.policy_check import evaluate_run
+from tests.conftest import ROOT, example_config
 
 BOOTSTRAP = ROOT / "bootstrap"
 
@@ -116,3 +125,94 @@ def test_bootstrap_stack_files_disable_the_default_provider():
     for path in BOOTSTRAP.glob("Pulumi.*.yaml"):
         config = read_stack_file(path).config
         assert json.loads(config["pulumi:disable-default-providers"]) == ["genesyscloud"], path.name
+
+
+# --- the org's bootstrap covers each stack (preflight/bootstrap_org.py) ----------------------------
+
+
+def _bootstrap_dir(tmp_path, **files: dict) -> object:
+    """A bootstrap/ folder with hand-written stack files: name -> {region, divisions}."""
+    for name, values in files.items():
+        config = {f"{ORG_NAMESPACE}:{key}": value for key, value in values.items()}
+        (tmp_path / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return tmp_path
+
+
+def _settings(division: str, region_code: str = "eu-west-1", org: str = ""):
+    settings = load_from_stack_file(example_config("prod"))
+    return dataclasses.replace(settings, division=division, org=org, region=regions()[region_code])
+
+
+def test_a_division_bootstrap_does_not_list_fails_the_plan_naming_the_file_and_fix(tmp_path):
+    folder = _bootstrap_dir(tmp_path, org={"region": "eu-west-1", "divisions": ["Home"]})
+    (violation,) = bootstrap_violations(_settings("Support"), folder)
+    assert violation["level"] == "mandatory" and violation["rule"] == "bootstrap-org"
+    assert "bootstrap/Pulumi.org.yaml" in violation["message"] and "'Support'" in violation["message"]
+    assert "add 'Support' to genesys-messaging-bootstrap:divisions in bootstrap/Pulumi.org.yaml" in violation["fix"]
+    assert bootstrap_violations(_settings("Home"), folder) == []
+
+
+def test_an_org_label_names_its_bootstrap_file_and_a_region_is_another_org(tmp_path):
+    folder = _bootstrap_dir(
+        tmp_path,
+        acme={"region": "eu-central-1", "divisions": ["Home"]},
+        org={"region": "eu-west-1", "divisions": ["Support"]},
+    )
+    # Labelled: only bootstrap/Pulumi.acme.yaml serves, and it is in another region.
+    (violation,) = bootstrap_violations(_settings("Home", org="acme"), folder)
+    assert violation["level"] == "mandatory" and "Pulumi.acme.yaml" in violation["message"]
+    assert "eu-central-1" in violation["message"] and "another org" in violation["message"]
+    # Unlabelled: the bootstrap file of the stack's region serves (Pulumi.org.yaml), not acme's.
+    assert bootstrap_violations(_settings("Support"), folder) == []
+    # No bootstrap file of the region: it cannot be checked, and the plan says so without failing.
+    (note,) = bootstrap_violations(_settings("Home", region_code="ap-south-1"), folder)
+    assert note["level"] == "advisory" and "cannot be checked offline" in note["message"]
+
+
+def test_an_unreadable_bootstrap_file_is_named(tmp_path):
+    folder = _bootstrap_dir(tmp_path, org={"region": "eu-west-9"})
+    problems = bootstrap_violations(_settings("Home"), folder)
+    assert any(v["level"] == "mandatory" and "bootstrap/Pulumi.org.yaml" in v["message"] for v in problems), problems
+
+
+def test_plan_reports_a_division_bootstrap_does_not_cover(tmp_path):
+    document = yaml.safe_load((ROOT / "tests" / "fixtures" / "Pulumi.prod.yaml").read_text())
+    document["config"]["genesys-messaging:division"] = "Division-nobody-lists"
+    candidate = tmp_path / "Pulumi.prod.yaml"
+    candidate.write_text(yaml.safe_dump(document))
+    command = [sys.executable, "-m", "preflight", "plan", "--config-file", str(candidate), "--format", "json"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    plan = json.loads(result.stdout)
+    found = [v for v in plan["violations"] if v["rule"] == "bootstrap-org"]
+    # Whatever bootstrap/ holds: a mandatory refusal naming the division if a bootstrap file covers the region,
+    # otherwise the advisory that it cannot be checked.
+    assert found and all("Division-nobody-lists" in v["message"] for v in found), found
+
+
+def test_bootstrap_has_an_offline_plan_with_the_pack_and_it_is_clean():
+    for path in sorted(BOOTSTRAP.glob("Pulumi.*.yaml")):
+        name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        command = [sys.executable, "-m", "preflight", "plan", "--bootstrap", name, "--format", "json"]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        plan = json.loads(result.stdout)
+        assert plan["environment"] == "prod" and plan["summary"]["resources"] > 0, plan["summary"]
+
+
+def test_same_run_role_grant_is_refused_for_a_stack_but_is_bootstraps_design():
+    run = run_bootstrap(org_config(region="eu-west-1"))
+    assert not [v for v in evaluate_run(run) if v.rule_id == "no-same-run-role-grant"]
+    # The same grants under a stack's project name (a client-credentials deployer) are refused.
+    def as_stack(urn: str) -> str:
+        return urn.replace("::genesys-messaging-bootstrap::", "::genesys-messaging::")
+
+    resources = [
+        PolicyResource(
+            r.type, {**reveal(r.inputs), "id": f"{r.name}-id"}, as_stack(r.urn), r.name, None, None, None, [], {}
+        )
+        for r in run.resources
+    ]
+    found: list[str] = []
+    report = lambda message, urn=None: found.append(message)  # noqa: E731
+    no_same_run_role_grant_validator(StackValidationArgs(resources, {}), report)
+    assert found and all("created in this same stack" in message for message in found), found

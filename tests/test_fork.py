@@ -72,6 +72,15 @@ def _rewrite_policy_config(path: Path, stack: str) -> None:
     path.write_text(json.dumps(document, indent=2) + "\n")
 
 
+def _rewrite_bootstrap(folder: Path) -> None:
+    """What a team with two orgs commits: one bootstrap stack per org, in each stack's region."""
+    document = yaml.safe_load((folder / "Pulumi.org.yaml").read_text())
+    document["config"]["genesys-messaging-bootstrap:region"] = FORK["region"]["prod"]
+    (folder / "Pulumi.org.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    document["config"]["genesys-messaging-bootstrap:region"] = FORK["region"]["staging"]
+    (folder / "Pulumi.qa.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+
+
 def test_a_test_that_opens_a_committed_stack_file_or_spawns_a_process_is_rerun_in_the_fork(request):
     # What the fork test selects: a test is recorded the moment it could see a committed stack file.
     me = request.node.nodeid
@@ -100,6 +109,7 @@ def test_a_fork_with_other_valid_values_passes_the_suite(tmp_path: Path):
     for stack in ("staging", "prod"):
         _rewrite_stack(fork / f"Pulumi.{stack}.yaml", stack)
         _rewrite_policy_config(fork / "policy" / f"config.{stack}.json", stack)
+    _rewrite_bootstrap(fork / "bootstrap")
     assert "eu-west-1" not in (fork / "Pulumi.prod.yaml").read_text()
     env = {**os.environ, NESTED: "1", "PYTHONDONTWRITEBYTECODE": "1"}
     # The tests of this session that could see the committed stacks; none recorded: this test runs alone.
