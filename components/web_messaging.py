@@ -40,7 +40,7 @@ class WebMessagingArgs(TypedDict):
     profile_link: ProfileLink
     """How signed-in customers are resolved to their External Contact."""
     protect: bool
-    """Protect the deployment against deletion (prod)."""
+    """Protect the deployment and its identity resolution against deletion (prod)."""
 
 
 class WebMessaging(pulumi.ComponentResource):
@@ -95,7 +95,9 @@ class WebMessaging(pulumi.ComponentResource):
                 "api_url": link["api_url"],
                 "login_url": link["login_url"],
             },
-            pulumi.ResourceOptions(parent=self),
+            # Protected like the deployment: deleting it turns resolution off on the live deployment
+            # (there is no DELETE), which must not happen before the deployment's own protected delete fails.
+            pulumi.ResourceOptions(parent=self, protect=args["protect"]),
         )
         self.configuration_id = configuration.id
         self.deployment_id = deployment.id
