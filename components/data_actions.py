@@ -23,7 +23,10 @@ DELETE_ACTION_BEFORE_REPLACE = True
 :156-187 at provider v1.84.1), and Pulumi creates the new one before deleting the old by default: two
 actions with one name and category would exist at once, the pair Architect's callData addresses an
 action by. Deleting first keeps the name unique; the flow republishes against the new id, which its
-update_trigger_hash carries (components/inbound_flow.py). Every action, the CRM's too, is declared here."""
+update_trigger_hash carries (components/inbound_flow.py). Every action, the CRM's too, is declared here.
+Until the flow has republished, conversations that call the replaced action fail: change a contract
+in a quiet hour. Unverified: whether Genesys refuses to delete an action a published flow still calls; if it does, the
+replacement stops at that delete with nothing changed, and the action needs a new name instead."""
 
 
 @cache
