@@ -17,6 +17,17 @@ from components.templating import leftovers, placeholders, substitute
 
 ACTIONS_DIR = Path(__file__).with_name("data_actions")
 
+DELETE_ACTION_BEFORE_REPLACE = True
+"""How every data action is replaced. A changed contract_input, contract_output, integration_id or
+`secure` forces a new action (ForceNew, integration_action/resource_genesyscloud_integration_action_schema.go
+:156-187 at provider v1.84.1), and Pulumi creates the new one before deleting the old by default: two
+actions with one name and category would exist at once, the pair Architect's callData addresses an
+action by. Deleting first keeps the name unique; the flow republishes against the new id, which its
+update_trigger_hash carries (components/inbound_flow.py). Every action, the CRM's too, is declared here.
+Until the flow has republished, conversations that call the replaced action fail: change a contract
+in a quiet hour. Unverified: whether Genesys refuses to delete an action a published flow still calls; if it does, the
+replacement stops at that delete with nothing changed, and the action needs a new name instead."""
+
 
 @cache
 def action_spec(file_name: str) -> dict:
@@ -115,7 +126,9 @@ class DataActionIntegration(pulumi.ComponentResource):
             request, response = spec["request"], spec["response"]
             self.action_ids[action_name] = IntegrationAction(
                 f"{name}-action-{Path(file_name).stem.replace('_', '-')}",
-                pulumi.ResourceOptions(parent=self, depends_on=[integration]),
+                pulumi.ResourceOptions(
+                    parent=self, depends_on=[integration], delete_before_replace=DELETE_ACTION_BEFORE_REPLACE
+                ),
                 name=action_name,
                 # Architect's callData addresses actions by category and name; category = integration name.
                 category=integration_name,

@@ -14,6 +14,13 @@ no resource for it, so this one calls the API itself:
 There is no DELETE: deleting the resource turns resolution off. Credentials come from the provider's
 own environment (GENESYSCLOUD_OAUTHCLIENT_ID / _SECRET) inside each call, never from the program, so
 nothing secret is serialized into the state; the region's hosts are inputs, from the stack's region.
+
+Every stack's state holds this provider pickled by reference, as module `components.identity_resolution`,
+class `IdentityResolutionProvider` (pulumi 3.272.0 pulumi/dynamic/dynamic.py:279-322, `dill.dumps` at
+:318; dill pickles a class of an importable module by name), and the dynamic provider unpickles the
+state's copy to delete or refresh a resource (pulumi/dynamic/__main__.py:156-159, :229-236). Renaming or
+moving either breaks those for every existing resource; to move it, keep a shim module here that
+re-exports the class (README, "Hazards the provider's source showed"; tests/test_updates_and_deletes.py).
 """
 
 from __future__ import annotations

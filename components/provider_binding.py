@@ -154,6 +154,22 @@ def _autonamed(attributes: Mapping[str, Any], given: Mapping[str, Any], where: s
     return [f"{where}: 'name' is optional in the provider, so the bridge would invent one; pass name= explicitly"]
 
 
+def pulumi_path(tf_type: str, tf_path: str) -> str:
+    """A dotted path of provider (Terraform) attribute names as Pulumi names it, e.g. for ignore_changes:
+    `messenger.file_upload` -> `messenger.fileUpload`. A one-item block is an object in Pulumi, so the
+    path has no index. An unknown name fails with the closest one."""
+    attributes, names = provider_schema()[tf_type]["attributes"], []
+    for name in tf_path.split("."):
+        attribute = attributes.get(name)
+        if attribute is None:
+            guess = difflib.get_close_matches(name, list(attributes), n=1)
+            hint = f"; did you mean '{guess[0]}'?" if guess else ""
+            raise BindingError(f"{tf_type}: '{tf_path}' has no attribute '{name}'{hint}")
+        names.append(attribute["property"])
+        attributes = attribute.get("attributes") or {}
+    return ".".join(names)
+
+
 def to_pulumi_properties(tf_type: str, resource_name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """Validate inputs named as the provider names them and return them keyed by Pulumi property."""
     attributes = provider_schema()[tf_type]["attributes"]

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import TypedDict
 
 import pulumi
 
+from components.errors import load_data_file
 from components.identity_resolution import IdentityResolution
-from components.provider_binding import WebdeploymentsConfiguration, WebdeploymentsDeployment
+from components.provider_binding import WebdeploymentsConfiguration, WebdeploymentsDeployment, pulumi_path
 from components.settings_model import Site
+
+_UNSET_FILE = Path(__file__).with_name("web_messaging.yaml")
+_CONFIGURATION_TYPE = WebdeploymentsConfiguration.TF_TYPE
+
+
+@cache
+def unset_blocks() -> dict:
+    """The configuration blocks this component leaves out: `absent` (the server returns none) or
+    `ignored` (the server's value is unknown), each with its evidence (components/web_messaging.yaml)."""
+    return load_data_file(_UNSET_FILE, "web_messaging.schema.json")
 
 
 class ProfileLink(TypedDict):
@@ -40,7 +53,7 @@ class WebMessagingArgs(TypedDict):
     profile_link: ProfileLink
     """How signed-in customers are resolved to their External Contact."""
     protect: bool
-    """Protect the deployment against deletion (prod)."""
+    """Protect the deployment and its identity resolution against deletion (prod)."""
 
 
 class WebMessaging(pulumi.ComponentResource):
@@ -53,9 +66,16 @@ class WebMessaging(pulumi.ComponentResource):
         site = args["site"]
         super().__init__("genesys-messaging:index:WebMessaging", name, None, opts)
 
+        unset = unset_blocks()
         configuration = WebdeploymentsConfiguration(
             f"{name}-configuration",
-            pulumi.ResourceOptions(parent=self),
+            # A block the server fills but the program omits would differ on every preview and publish a
+            # new version each `up` (components/web_messaging.yaml says which and why).
+            pulumi.ResourceOptions(
+                parent=self, ignore_changes=[pulumi_path(_CONFIGURATION_TYPE, path) for path in unset["ignored"]]
+            ),
+            # Declared as absent (None is not sent), so the binding still checks each name.
+            **dict.fromkeys(unset["absent"]),
             name=args["configuration_name"],
             description=f"Headless, authenticated Messenger for {', '.join(site.domains)}",
             languages=list(site.languages),
@@ -95,7 +115,9 @@ class WebMessaging(pulumi.ComponentResource):
                 "api_url": link["api_url"],
                 "login_url": link["login_url"],
             },
-            pulumi.ResourceOptions(parent=self),
+            # Protected like the deployment: deleting it turns resolution off on the live deployment
+            # (there is no DELETE), which must not happen before the deployment's own protected delete fails.
+            pulumi.ResourceOptions(parent=self, protect=args["protect"]),
         )
         self.configuration_id = configuration.id
         self.deployment_id = deployment.id

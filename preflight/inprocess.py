@@ -78,6 +78,10 @@ class Declared:
     plugin_download_url: str
     package_ref: str
     additional_secret_outputs: tuple[str, ...]
+    ignore_changes: tuple[str, ...] = ()
+    """Input paths the engine leaves at their old value (ResourceOptions.ignore_changes)."""
+    delete_before_replace: bool = False
+    """A replacement deletes the old object before creating the new one (same name in Genesys)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     plugin_download_url=request.pluginDownloadURL,
                     package_ref=request.packageRef,
                     additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                    ignore_changes=tuple(request.ignoreChanges),
+                    delete_before_replace=request.deleteBeforeReplace,
                 )
             )
         return response

@@ -1,9 +1,10 @@
 """Write (or check) the reviewed snapshots of the declared estate: tests/snapshots/*.json.
 
 Each snapshot is what the program declares for an example stack (tests/fixtures/): every resource with
-its URN, type token, parent, provider, protect and inputs (secrets as [secret], offline ids labelled),
-and the stack outputs. A change to the program that changes what would be deployed changes a snapshot,
-so it shows in the pull request as a diff to review, as CDK snapshot tests do:
+its URN, type token, parent, provider, protect, inputs (secrets as [secret], offline ids labelled) and,
+where set, ignore_changes and delete_before_replace, and the stack outputs. A change to the program
+that changes what would be deployed changes a snapshot, so it shows in the pull request as a diff to
+review, as CDK snapshot tests do:
 
     python scripts/snapshot_estate.py            # regenerate after an intended change (make snapshot)
     python scripts/snapshot_estate.py --check    # exit 1 naming the snapshots that are out of date
@@ -21,14 +22,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from components.stack_file import read_stack_file  # noqa: E402
-from preflight.inprocess import Run, run_bootstrap, run_program  # noqa: E402
+from preflight.inprocess import Declared, Run, run_bootstrap, run_program  # noqa: E402
 from preflight.plan import planned_resources  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 
 
+def _replacement_options(declared: Declared) -> dict:
+    """The options that change what a later `up` does to the resource, where set."""
+    options: dict = {}
+    if declared.ignore_changes:
+        options["ignore_changes"] = sorted(declared.ignore_changes)
+    if declared.delete_before_replace:
+        options["delete_before_replace"] = True
+    return options
+
+
 def estate(run: Run) -> dict:
+    declared = {r.urn: r for r in run.resources}
     resources = [
         {
             "urn": r.urn,
@@ -37,6 +49,7 @@ def estate(run: Run) -> dict:
             "provider": r.provider,
             "protect": r.protect,
             "inputs": r.inputs,
+            **_replacement_options(declared[r.urn]),
         }
         for r in sorted(planned_resources(run), key=lambda r: r.urn)
     ]

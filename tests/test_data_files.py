@@ -24,6 +24,7 @@ def write(tmp_path, name, document):
     [
         ("components/access.yaml", "access.schema.json"),
         ("components/oidc_integration.yaml", "oidc_integration.schema.json"),
+        ("components/web_messaging.yaml", "web_messaging.schema.json"),
         ("components/data_actions/crm_lookup.yaml", "data_action.schema.json"),
         ("components/data_actions/contact_lookup.yaml", "data_action.schema.json"),
     ],
@@ -34,12 +35,12 @@ def test_committed_data_files_match_their_schemas(file, schema):
 
 def test_the_client_secret_may_not_go_into_plain_integration_properties(tmp_path):
     document = yaml.safe_load((ROOT / "components/oidc_integration.yaml").read_text())
-    document["properties"]["clientSecret"] = "client_secret"
+    document["properties"]["clientSecret"] = {"setting": "client_secret", "label": "Client Secret", "source": "x"}
     path = write(tmp_path, "oidc_integration.yaml", document)
     with pytest.raises(InvalidConfiguration) as caught:
         load_data_file(path, "oidc_integration.schema.json")
     message = str(caught.value)
-    assert "components/oidc_integration.yaml: properties.clientSecret" in message
+    assert "components/oidc_integration.yaml: properties.clientSecret.setting" in message
     assert "fix: make the file match components/schemas/oidc_integration.schema.json" in message
 
 

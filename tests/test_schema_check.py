@@ -59,6 +59,11 @@ def cases() -> Iterator[tuple[str, Path, Any]]:
         schemas / "oidc_integration.schema.json",
         yaml_loading.safe_load((ROOT / "components/oidc_integration.yaml").read_text()),
     )
+    yield (
+        "web-messaging",
+        schemas / "web_messaging.schema.json",
+        yaml_loading.safe_load((ROOT / "components/web_messaging.yaml").read_text()),
+    )
     for action in sorted((ROOT / "components" / "data_actions").glob("*.yaml")):
         yield action.stem, schemas / "data_action.schema.json", yaml_loading.safe_load(action.read_text())
     yield "flow", ROOT / "flows" / "architect.schema.json", rendered_flow()
