@@ -54,6 +54,14 @@ def test_example_stacks_are_promotable_with_their_differences_explained(capsys):
     assert "config: identityProvider.discoveryUri: each environment signs customers in" in out
 
 
+def test_two_labelled_orgs_promote(capsys, tmp_path):
+    # What the README tells a team with two orgs to do: label each. Promotion must still be possible.
+    target = altered_stack(tmp_path, lambda c: c.update({f"{NS}:org": "acme-prod"}))
+    code, out, err = promote_to(capsys, target)
+    assert code == 0, out + err
+    assert "config: org: labels the Genesys org of each stack" in out, out
+
+
 def test_an_extra_config_key_fails(capsys, tmp_path):
     target = altered_stack(tmp_path, lambda c: c.update({f"{NS}:division": "Home"}))
     (reason,) = reasons(capsys, target)
