@@ -233,11 +233,47 @@ def test_environment_region_agreeing_with_the_stack(doctor, monkeypatch):
     assert "agrees (eu-west-1)" in report.text("environment")
 
 
-def test_stale_access_token_in_the_environment(doctor, monkeypatch):
-    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, STALE_ENV_TOKEN)
-    report = doctor(fmt="text")
+@pytest.mark.parametrize(
+    ("token", "seen"),
+    [
+        (ACCESS_TOKEN, "GENESYSCLOUD_ACCESS_TOKEN is accepted by the API: a run now would use it"),
+        (STALE_ENV_TOKEN, "GENESYSCLOUD_ACCESS_TOKEN is rejected (GET /api/v2/tokens/me -> 401"),
+        (" ", None),
+    ],
+    ids=["valid", "stale", "blank"],
+)
+def test_any_access_token_in_the_environment_is_a_problem(doctor, monkeypatch, token, seen):
+    # The provider uses any non-empty access_token ahead of the client credentials (provider/provider.go:333-352
+    # at v1.84.1, written out here by hand), so a valid token is as much a problem as a stale one.
+    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, token)
+    report = doctor()
     assert report.code == 1
-    assert "GENESYSCLOUD_ACCESS_TOKEN is set and rejected" in report.out
+    check = report.check("environment")
+    assert check["status"] == "problem"
+    assert check["summary"] == "GENESYSCLOUD_ACCESS_TOKEN is set"
+    assert "the provider uses a non-empty access token ahead of the client credentials" in check["evidence"][0]
+    assert "provider/provider.go:333-352" in check["evidence"][0]
+    assert "rewrites that user's roles" in check["evidence"][0]
+    assert check["fix"].startswith("unset GENESYSCLOUD_ACCESS_TOKEN")
+    assert "subshell" in check["fix"]
+    if seen:
+        assert any(e.startswith(seen) for e in check["evidence"]), check["evidence"]
+    else:
+        assert len(check["evidence"]) == 1, "a blank token is not sent anywhere"
+    assert report.cause["check"] == "environment"
+
+
+def test_access_token_and_a_contradicting_region_are_both_named(doctor, monkeypatch):
+    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, STALE_ENV_TOKEN)
+    monkeypatch.setenv("GENESYSCLOUD_REGION", "eu-central-1")
+    check = doctor().check("environment")
+    assert "GENESYSCLOUD_REGION=eu-central-1 means eu-central-1, the stack says eu-west-1" in check["evidence"]
+    assert check["fix"].startswith("unset GENESYSCLOUD_ACCESS_TOKEN")
+    assert "unset the region variables named" in check["fix"]
+
+
+def test_no_access_token_leaves_the_environment_ok(doctor):
+    assert doctor().check("environment")["status"] == "ok"
 
 
 def test_secrets_echoed_by_a_server_are_redacted(doctor, org, monkeypatch):
