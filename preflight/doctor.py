@@ -163,8 +163,12 @@ def run(args: argparse.Namespace) -> int:
             ("client", "OAuth client grant type and roles", doctor_checks.check_client),
             ("granted-roles", "Roles the stack grants, held by the client", doctor_checks.check_granted_roles),
             ("sites", "Deployments and flows", doctor_estate.check_sites),
+            ("identity-resolution", "Identity resolution", doctor_estate.check_identity_resolution),
+            ("flow-lock", "Locks on the stack's flows", doctor_estate.check_flow_locks),
+            ("configuration", "Published configurations, as declared", doctor_estate.check_configurations),
             ("oidc-integration", "OpenID Connect integration", doctor_estate.check_oidc_integration),
             ("oidc-keys", "OpenID Connect integration keys", doctor_estate.check_oidc_keys),
+            ("integration-properties", "Declared integration properties", doctor_estate.check_integration_properties),
             ("idp-discovery", "Identity provider discovery document", doctor_estate.check_discovery),
             ("crm-action", "CRM data action", doctor_estate.check_crm_action),
         ]
