@@ -448,6 +448,8 @@ def _declared_configuration(ctx: Context, site: Deployment, check: str, title: s
         return Result(check, title, SKIPPED, "no configuration version to compare (see the deployment check)")
     live = _version(ctx, ref["id"], ref["version"])
     declared = site.configuration
+    if live.get("name") != declared.name:
+        return Result(check, title, SKIPPED, f"the deployment serves '{live.get('name')}' (see the deployment check)")
     found = configuration_diff.compare(declared.declared, live, declared.references)
     evidence = [f"configuration {ref['id']} version {ref['version']} compared with the stack's '{declared.name}'"]
     evidence += found.notes

@@ -26,8 +26,8 @@ from components.genesys_api import GenesysApi, retry_after_seconds
 from components.messenger_identity import oidc_integration_spec
 from components.regions import regions
 from components.settings import load_from_stack_file
+from preflight import configuration_diff, doctor_checks, estate_view
 from preflight import doctor as doctor_cli
-from preflight import doctor_checks, estate_view
 from preflight.__main__ import main
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
 from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
@@ -1570,3 +1570,46 @@ def test_the_comparison_follows_what_the_estate_declares(doctor, org, monkeypatc
         return
     assert check["status"] == "problem"
     assert check["summary"].endswith(f"1 place(s): {path}"), check["summary"]
+
+
+def test_a_deployment_on_another_configuration_is_not_compared_field_by_field(doctor, org):
+    _published(org, "www")["name"] = "stg-support messenger"
+    check = doctor().check("configuration:www")
+    assert check["status"] == "skipped"
+    assert check["summary"] == "the deployment serves 'stg-support messenger' (see the deployment check)"
+
+
+def _provider_paths(attributes: dict[str, Any], prefix: str = "") -> set[str]:
+    paths = set()
+    for name, attribute in attributes.items():
+        paths.add(prefix + name)
+        paths |= _provider_paths(attribute.get("attributes") or {}, f"{prefix}{name}.")
+    return paths
+
+
+def test_every_mapped_field_is_an_attribute_of_the_provider():
+    # The oracle is the provider's schema as extracted at v1.84.1 (components/provider_schema.json), not the table.
+    table = json.loads((ROOT / "preflight" / "messenger_api_fields.json").read_text())
+    schema = json.loads((ROOT / "components" / "provider_schema.json").read_text())["resources"]
+    known = _provider_paths(schema[table["resource"]]["attributes"])
+    listed = {*table["renamed"], *table["not_compared"]}
+    assert listed <= known, sorted(listed - known)
+    assert table["_source"]["commit"] == schema_commit()
+
+
+def schema_commit() -> str:
+    return json.loads((ROOT / "components" / "provider_schema.json").read_text())["_source"]["commit"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "live", "same"),
+    [
+        (True, 1, False),
+        (1, 1.0, True),
+        (0, False, False),
+        ([1, True], [1, True], True),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+    ],
+)
+def test_json_equality_tells_booleans_from_numbers(declared, live, same):
+    assert configuration_diff.equal(declared, live) is same
