@@ -1,6 +1,8 @@
 """`preflight doctor` checks 4-6: each site's deployment, configuration and flow; the identity-provider
 integration, its keys and its discovery document; the CRM data action. Every name and type looked for is the
-one the stack declares, read from the estate (`ctx.estate`, preflight/estate_view.py).
+one the stack declares, read from the estate (`ctx.estate`, preflight/estate_view.py). The readers of org
+objects here (`org_deployments`, `flow_by_id`, ...) read each once per run; preflight/doctor_declared.py shares
+them.
 
 API paths and fields per developer.genesys.cloud, as mirrored in MyPureCloud/platform-client-sdk-python
 `build/docs/`: WebDeploymentsApi.md (GET /api/v2/webdeployments/deployments,
@@ -20,7 +22,6 @@ from typing import Any
 
 from components.genesys_api import ApiError, segment
 from components.messenger_identity import oidc_integration_spec
-from preflight import configuration_diff
 from preflight.doctor_checks import (
     OK,
     PROBLEM,
@@ -32,7 +33,7 @@ from preflight.doctor_checks import (
     guarded,
     shape_problem,
 )
-from preflight.estate_view import Configuration, Deployment, Flow, Integration
+from preflight.estate_view import Configuration, Deployment
 
 FLOW_TYPE = "inboundshortmessage"
 """The inbound flow's type as the flows API filters by it, for preflight/adopt.py; the doctor reads the type
@@ -44,20 +45,20 @@ DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 OIDC_FILE = "components/oidc_integration.yaml"
 
 
-def _with_token(ctx: Context, check: str, title: str, permissions: str, body: Callable[[], Result]) -> Result:
+def with_token(ctx: Context, check: str, title: str, permissions: str, body: Callable[[], Result]) -> Result:
     """Run a check that calls the API: skipped without a token, a 403 names the missing permissions."""
     if not ctx.api.has_token:
         return Result(check, title, SKIPPED, "needs a token (see the token exchange)")
     return guarded(ctx, check, title, permissions, body)
 
 
-def _integrations(ctx: Context) -> list[dict[str, Any]]:
+def org_integrations(ctx: Context) -> list[dict[str, Any]]:
     if "integrations" not in ctx.cache:
         ctx.cache["integrations"] = list(ctx.api.get_all("/api/v2/integrations"))
     return ctx.cache["integrations"]
 
 
-def _by_name(entities: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+def by_name(entities: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
     return next((e for e in entities if e.get("name") == name), None)
 
 
@@ -83,7 +84,7 @@ def check_sites(ctx: Context) -> list[Result]:
     for site in ctx.estate.deployments.values():
         title = f"Deployment '{site.name}'"
         results.append(
-            _with_token(
+            with_token(
                 ctx,
                 f"deployment:{site.site_key}",
                 title,
@@ -93,7 +94,7 @@ def check_sites(ctx: Context) -> list[Result]:
         )
         flow_title = f"Flow of site '{site.site_key}'"
         results.append(
-            _with_token(
+            with_token(
                 ctx,
                 f"flow:{site.site_key}",
                 flow_title,
@@ -104,7 +105,7 @@ def check_sites(ctx: Context) -> list[Result]:
     return results
 
 
-def _deployments(ctx: Context) -> list[dict[str, Any]]:
+def org_deployments(ctx: Context) -> list[dict[str, Any]]:
     if "deployments" not in ctx.cache:
         ctx.cache["deployments"] = ctx.api.entities(ctx.api.get_object("/api/v2/webdeployments/deployments"))
     return ctx.cache["deployments"]
@@ -112,14 +113,15 @@ def _deployments(ctx: Context) -> list[dict[str, Any]]:
 
 def _deployment(ctx: Context, site: Deployment, title: str) -> Result:
     check, name = f"deployment:{site.site_key}", site.name
-    deployment = _by_name(_deployments(ctx), name)
+    deployment = by_name(org_deployments(ctx), name)
     if deployment is None:
+        names = ", ".join(sorted(d.get("name", "?") for d in org_deployments(ctx)))
         return Result(
             check,
             title,
             PROBLEM,
             f"no web deployment named '{name}'",
-            [f"deployments in the org: {', '.join(sorted(d.get('name', '?') for d in _deployments(ctx))) or 'none'}"],
+            [f"deployments in the org: {names or 'none'}"],
             "deploy the stack (pulumi up) or check genesys-messaging:namePrefix and the org/region",
         )
     problems, fixes = [], []
@@ -153,7 +155,7 @@ def _configuration(
         return ["the deployment references no configuration version"], [], ["pulumi up to attach the configuration"]
     evidence = [f"configuration {config_id} version {version}"]
     problems, fixes = [], []
-    published = _version(ctx, config_id, version)
+    published = configuration_version(ctx, config_id, version)
     if version == "draft" or published.get("status") != "Active" or not published.get("datePublished"):
         problems.append(f"configuration version {version} is not published (status {published.get('status')})")
         fixes.append("publish the configuration (pulumi up publishes a new version on every change)")
@@ -165,7 +167,7 @@ def _configuration(
         problems.append("authenticated messaging is off in the published configuration")
         fixes.append("enable authenticationSettings with the OpenID Connect integration and publish")
     else:
-        oidc = _by_name(_integrations(ctx), declared.auth_integration.name)
+        oidc = by_name(org_integrations(ctx), declared.auth_integration.name)
         if oidc is None:
             problems.append("authentication points at an integration, but the stack's OIDC integration is missing")
             fixes.append("create the OpenID Connect Messenger Configuration integration (pulumi up)")
@@ -175,7 +177,7 @@ def _configuration(
     return problems, evidence, fixes
 
 
-def _version(ctx: Context, config_id: str, version: str) -> dict[str, Any]:
+def configuration_version(ctx: Context, config_id: str, version: str) -> dict[str, Any]:
     """The configuration version a deployment serves (the deployment's configuration.version is the published one
     it pins; SDK 257.1.0's WebDeploymentsApi.md has no separate "published" path). Read once per run."""
     key = ("configuration-version", config_id, version)
@@ -187,14 +189,14 @@ def _version(ctx: Context, config_id: str, version: str) -> dict[str, Any]:
 
 def _flow(ctx: Context, site: Deployment, title: str) -> Result:
     check, expected, flow_type = f"flow:{site.site_key}", site.flow.name, site.flow.type.lower()
-    deployment = _by_name(_deployments(ctx), site.name)
+    deployment = by_name(org_deployments(ctx), site.name)
     flow_ref = (deployment or {}).get("flow") or {}
     problems = []
     if flow_ref.get("id"):
-        flow = _flow_by_id(ctx, flow_ref["id"])
+        flow = flow_by_id(ctx, flow_ref["id"])
     else:
         # No flow to follow from the deployment: look the stack's flow up by name to say what exists.
-        flow = _by_name(_flows_named(ctx, expected, flow_type), expected)
+        flow = by_name(flows_named(ctx, expected, flow_type), expected)
         routes = "the deployment routes to no flow" if deployment else "there is no deployment to route to it"
         if flow is None:
             return Result(
@@ -225,7 +227,7 @@ def _flow(ctx: Context, site: Deployment, title: str) -> Result:
     )
 
 
-def _flow_by_id(ctx: Context, flow_id: str) -> dict[str, Any]:
+def flow_by_id(ctx: Context, flow_id: str) -> dict[str, Any]:
     """GET /api/v2/flows/{flowId}: a Flow (ArchitectApi.md, Flow.md), lock holders included. Read once per run."""
     flows = ctx.cache.setdefault("flows", {})
     if flow_id not in flows:
@@ -233,310 +235,11 @@ def _flow_by_id(ctx: Context, flow_id: str) -> dict[str, Any]:
     return flows[flow_id]
 
 
-def _flows_named(ctx: Context, name: str, flow_type: str) -> list[dict[str, Any]]:
+def flows_named(ctx: Context, name: str, flow_type: str) -> list[dict[str, Any]]:
     key = ("flows-named", name, flow_type)
     if key not in ctx.cache:
         ctx.cache[key] = list(ctx.api.get_all("/api/v2/flows", {"name": name, "type": flow_type}))
     return ctx.cache[key]
-
-
-# --- 4b. identity resolution of each deployment -----------------------------------------------------------
-
-
-def check_identity_resolution(ctx: Context) -> list[Result]:
-    """Each deployment resolves authenticated sessions as the stack declares (components/identity_resolution.py):
-    on, under the declared CRM external source, in the declared division, automerge as declared."""
-    results = []
-    for site in ctx.estate.deployments.values():
-        check, title = f"identity-resolution:{site.site_key}", f"Identity resolution of '{site.name}'"
-        if site.identity_resolution is None:
-            results.append(Result(check, title, SKIPPED, "the stack declares no identity resolution for it"))
-            continue
-        results.append(
-            _with_token(
-                ctx,
-                check,
-                title,
-                "webDeployments:deployment:view and webDeployments:identityResolution:view (and "
-                "externalContacts:externalSource:view to name the source)",
-                lambda site=site, check=check, title=title: _identity_resolution(ctx, site, check, title),
-            )
-        )
-    return results
-
-
-def _external_source(ctx: Context, source_id: str) -> str:
-    """An external source's name (ExternalContactsApi.md GET .../externalsources/{id}, ExternalSource.md)."""
-    key = ("external-source", source_id)
-    if key not in ctx.cache:
-        try:
-            found = ctx.api.get_object(f"/api/v2/externalcontacts/externalsources/{segment(source_id)}")
-            ctx.cache[key] = f"'{found.get('name')}' ({source_id})"
-        except ApiError as error:
-            if error.kind != "http":
-                raise
-            ctx.cache[key] = f"{source_id} (not readable: {error})"
-    return ctx.cache[key]
-
-
-def _identity_resolution(ctx: Context, site: Deployment, check: str, title: str) -> Result:
-    declared = site.identity_resolution
-    assert declared is not None
-    deployment = _by_name(_deployments(ctx), site.name)
-    if deployment is None:
-        return Result(check, title, SKIPPED, f"no web deployment named '{site.name}' (see the deployment check)")
-    # GET .../deployments/{deploymentId}/identityresolution: DeploymentIdentityResolutionConfig
-    # {resolveIdentities, externalSource {id}, division {id}, automerge {authenticatedWebMessaging, webTracking}}
-    # (WebDeploymentsApi.md, DeploymentIdentityResolutionConfig.md, IdentityResolutionAutomergeConfig.md).
-    path = f"/api/v2/webdeployments/deployments/{segment(deployment.get('id'))}/identityresolution"
-    try:
-        live = ctx.api.get_object(path)
-    except ApiError as error:
-        if error.status != 404:
-            raise
-        live = {}
-    source_id = (live.get("externalSource") or {}).get("id")
-    division_id = (live.get("division") or {}).get("id")
-    automerge = (live.get("automerge") or {}).get("authenticatedWebMessaging")
-    evidence = [
-        f"GET {path}: resolveIdentities {live.get('resolveIdentities')}, externalSource {source_id}, division "
-        f"{division_id}, automerge.authenticatedWebMessaging {automerge}"
-    ]
-    if live.get("resolveIdentities") is not True:
-        return Result(
-            check,
-            title,
-            PROBLEM,
-            "identity resolution is off: signed-in customers do not land on their External Contact",
-            evidence,
-            "pulumi up turns it back on (the IdentityResolution resource); find who turned it off in the audit log",
-        )
-    problems = []
-    sources = [e for e in _sources_named(ctx, declared.external_source) if e.get("name") == declared.external_source]
-    if not sources:
-        problems.append(f"the stack's external source '{declared.external_source}' does not exist in the org")
-    elif source_id not in {e.get("id") for e in sources}:
-        problems.append(
-            f"it resolves under external source {_external_source(ctx, str(source_id)) if source_id else 'none'}, "
-            f"not the stack's '{declared.external_source}' ({sources[0].get('id')})"
-        )
-    division = _division_named(ctx, declared.division)
-    if division is None:
-        problems.append(f"the stack's division '{declared.division}' does not exist in the org")
-    elif division_id != division.get("id"):
-        problems.append(f"it creates contacts in division {division_id}, not the stack's '{declared.division}'")
-    if automerge is not declared.automerge_authenticated:
-        problems.append(
-            f"automerge for authenticated web messaging is {automerge}, the stack declares "
-            f"{declared.automerge_authenticated}"
-        )
-    if not problems:
-        summary = f"on, under '{declared.external_source}', automerge {declared.automerge_authenticated}"
-        return Result(check, title, OK, summary, evidence)
-    return Result(
-        check,
-        title,
-        PROBLEM,
-        problems[0],
-        [*problems[1:], *evidence],
-        "pulumi up puts the declared setting back (the IdentityResolution resource of the site); if the source or "
-        "division is missing, deploy the stack first",
-    )
-
-
-def _sources_named(ctx: Context, name: str) -> list[dict[str, Any]]:
-    """External sources whose name starts with `name` (ExternalContactsApi.md: prefix filtering), cursor-paged."""
-    key = ("sources-named", name)
-    if key not in ctx.cache:
-        # The first page only: the filter is the declared name, so more than one page of matches is not expected.
-        body = ctx.api.get_object("/api/v2/externalcontacts/externalsources", {"name": name})
-        ctx.cache[key] = ctx.api.entities(body)
-    return ctx.cache[key]
-
-
-def _division_named(ctx: Context, name: str) -> dict[str, Any] | None:
-    key = ("division-named", name)
-    if key not in ctx.cache:
-        found = ctx.api.get_all("/api/v2/authorization/divisions", {"name": name})
-        ctx.cache[key] = next((d for d in found if d.get("name") == name), None)
-    return ctx.cache[key]
-
-
-# --- 4c. locks on the stack's flows -------------------------------------------------------------------
-
-
-FORCE_UNLOCK_NOTE = (
-    "the provider's force_unlock (genesyscloud_flow, architect_flow/resource_genesyscloud_architect_flow_schema.go:"
-    "118-123) unlocks before each publish and first publishes the draft the holder left: a setting for non-prod "
-    "stacks only, never prod"
-)
-
-
-def check_flow_locks(ctx: Context) -> list[Result]:
-    """A flow locked by a person or another OAuth client cannot be published by the provider's Archy job
-    (MyPureCloud/terraform-provider-genesyscloud issue #316: "is locked by another entity")."""
-    flows = list(dict.fromkeys(site.flow for site in ctx.estate.deployments.values()))
-    results = []
-    for flow in flows:
-        check, title = f"flow-lock:{flow.name}", f"Lock on flow '{flow.name}'"
-        results.append(
-            _with_token(
-                ctx, check, title, "architect:flow:view", lambda f=flow, c=check, t=title: _flow_lock(ctx, f, c, t)
-            )
-        )
-    return results
-
-
-def _flow_lock(ctx: Context, declared: Flow, check: str, title: str) -> Result:
-    flow = next((f for f in ctx.cache.get("flows", {}).values() if f.get("name") == declared.name), None)
-    if flow is None:
-        listed = _by_name(_flows_named(ctx, declared.name, declared.type.lower()), declared.name)
-        if listed is None:
-            return Result(check, title, SKIPPED, f"no flow named '{declared.name}' (see the flow check)")
-        flow = _flow_by_id(ctx, listed.get("id"))
-    # Flow.lockedUser (a User) and Flow.lockedClient (a DomainEntityRef), Flow.md; absent when nobody holds it.
-    user, client = flow.get("lockedUser") or {}, flow.get("lockedClient") or {}
-    evidence = [f"flow {flow.get('id')}: lockedUser {user.get('id')}, lockedClient {client.get('id')}"]
-    if not user and not client:
-        return Result(check, title, OK, "not locked", evidence)
-    if not user and client.get("id") == ctx.client_id:
-        evidence.append("held by this deployer client: a provider job in progress or one that was interrupted")
-        return Result(check, title, OK, "locked by the deployer client itself", evidence)
-    holders = []
-    if user:
-        email = f", {user['email']}" if user.get("email") else ""
-        holders.append(f"user '{user.get('name')}' ({user.get('id')}{email})")
-    if client:
-        holders.append(f"OAuth client '{client.get('name') or client.get('id')}' ({client.get('id')})")
-    who = " through ".join(holders)
-    return Result(
-        check,
-        title,
-        PROBLEM,
-        f"flow '{declared.name}' is locked by {who}: the provider cannot publish it",
-        [*evidence, "provider issue #316: the publish job fails with 'is locked by another entity'"],
-        f"ask {holders[0]} to save or discard their changes and close the flow in Architect, or unlock it "
-        "(Architect, or POST /api/v2/flows/actions/unlock with architect:flow:unlock), then pulumi up; "
-        + FORCE_UNLOCK_NOTE,
-    )
-
-
-# --- 4d. the published configuration, as declared --------------------------------------------------------
-
-
-def check_configurations(ctx: Context) -> list[Result]:
-    """Each deployment's published Messenger configuration holds what the stack declares, block by block."""
-    results = []
-    for site in ctx.estate.deployments.values():
-        check, title = f"configuration:{site.site_key}", f"Configuration of '{site.name}', as declared"
-        results.append(
-            _with_token(
-                ctx,
-                check,
-                title,
-                "webDeployments:configuration:view",
-                lambda site=site, check=check, title=title: _declared_configuration(ctx, site, check, title),
-            )
-        )
-    return results
-
-
-def _declared_configuration(ctx: Context, site: Deployment, check: str, title: str) -> Result:
-    deployment = _by_name(_deployments(ctx), site.name)
-    ref = (deployment or {}).get("configuration") or {}
-    if not ref.get("id") or not ref.get("version"):
-        return Result(check, title, SKIPPED, "no configuration version to compare (see the deployment check)")
-    live = _version(ctx, ref["id"], ref["version"])
-    declared = site.configuration
-    if live.get("name") != declared.name:
-        return Result(check, title, SKIPPED, f"the deployment serves '{live.get('name')}' (see the deployment check)")
-    found = configuration_diff.compare(declared.declared, live, declared.references)
-    evidence = [f"configuration {ref['id']} version {ref['version']} compared with the stack's '{declared.name}'"]
-    evidence += found.notes
-    if not found.differences:
-        return Result(check, title, OK, "the published version holds what the stack declares", evidence)
-    paths = [d.path for d in found.differences]
-    listed = ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
-    return Result(
-        check,
-        title,
-        PROBLEM,
-        f"the published version differs from the stack in {len(paths)} place(s): {listed}",
-        [*(d.describe() for d in found.differences), *evidence],
-        "the provider reads every block back, so each difference is a change on every preview and pulumi up "
-        "publishes a new version each time: declare the live value in components/web_messaging.py if it is what "
-        "Genesys keeps (a server default), else pulumi up to publish the declared one",
-    )
-
-
-# --- 5b. declared integration properties -----------------------------------------------------------------
-
-
-def check_integration_properties(ctx: Context) -> list[Result]:
-    """Each integration that declares config.properties holds exactly those on the org: the provider merges the
-    declared properties into the server's and reads all of them back (integration/
-    resource_genesyscloud_integration_utils.go:100-119, :46-53), so a key the server has and the stack does not
-    declare shows as a change on every preview."""
-    results = []
-    for integration in (i for i in ctx.estate.integrations if i.properties is not None):
-        check, title = f"integration-properties:{integration.name}", f"Properties of integration '{integration.name}'"
-        results.append(
-            _with_token(
-                ctx,
-                check,
-                title,
-                "integrations:integration:view",
-                lambda i=integration, c=check, t=title: _integration_properties(ctx, i, c, t),
-            )
-        )
-    return results
-
-
-def _integration_properties(ctx: Context, declared: Integration, check: str, title: str) -> Result:
-    integration = _by_name(_integrations(ctx), declared.name)
-    if integration is None:
-        return Result(check, title, SKIPPED, f"no integration named '{declared.name}' (see the integration checks)")
-    # GET /api/v2/integrations/{integrationId}/config/current: IntegrationConfiguration, `properties` an object
-    # (IntegrationsApi.md, IntegrationConfiguration.md).
-    path = f"/api/v2/integrations/{segment(integration.get('id'))}/config/current"
-    config = ctx.api.get_object(path)
-    live = config.get("properties")
-    if live is None:
-        live = {}
-    if not isinstance(live, dict):
-        raise ApiError("shape", f"unexpected response shape from {path}: properties is not an object")
-    # The provider's equality drops the server's null properties first (util/util_json.go:15-50).
-    live = {k: v for k, v in live.items() if v is not None}
-    wanted = declared.properties or {}
-    extra = [k for k in live if k not in wanted]
-    missing = [k for k in wanted if k not in live]
-    differing = [k for k in wanted if k in live and not configuration_diff.equal(wanted[k], live[k])]
-    evidence = [f"GET {path}: {len(live)} non-null propert(y/ies); the stack declares {len(wanted)}"]
-    if not (extra or missing or differing):
-        summary = f"the org holds exactly the declared properties ({', '.join(wanted)})"
-        return Result(check, title, OK, summary, evidence)
-    problems = [
-        *(
-            f"property '{k}' = {configuration_diff.shown(live[k])} on the org is not declared: the provider merges "
-            "the declared properties into the server's and reads them all back, so every preview shows a change"
-            for k in extra
-        ),
-        *(f"property '{k}' is declared ({configuration_diff.shown(wanted[k])}) but the org has none" for k in missing),
-        *(
-            f"property '{k}' is {configuration_diff.shown(live[k])} on the org, the stack declares "
-            f"{configuration_diff.shown(wanted[k])}"
-            for k in differing
-        ),
-    ]
-    return Result(
-        check,
-        title,
-        PROBLEM,
-        problems[0],
-        [*problems[1:], *evidence],
-        "declare every property the org holds, with the value it stores, where the stack declares this "
-        "integration's properties; then pulumi preview shows no change",
-    )
 
 
 # --- 5. identity-provider integration and its discovery document ------------------------------------
@@ -544,7 +247,7 @@ def _integration_properties(ctx: Context, declared: Integration, check: str, tit
 
 def check_oidc_integration(ctx: Context) -> Result:
     title = "OpenID Connect integration"
-    return _with_token(ctx, "oidc-integration", title, "integrations:integration:view", lambda: _oidc(ctx, title))
+    return with_token(ctx, "oidc-integration", title, "integrations:integration:view", lambda: _oidc(ctx, title))
 
 
 def _oidc_type(types: list[dict[str, Any]], type_id: str) -> dict[str, Any] | None:
@@ -575,7 +278,7 @@ def _oidc(ctx: Context, title: str) -> Result:
         evidence.append(f"types named like OpenID on this org: {', '.join(openid) or 'none'}")
         right = resolved.get("id") if resolved else "<id of the OpenID Connect Messenger Configuration type>"
         fixes.append(f"pulumi config set genesys-messaging:oidcIntegrationType {right}")
-    integration = _by_name(_integrations(ctx), name)
+    integration = by_name(org_integrations(ctx), name)
     if integration is None:
         problems.append(f"no integration named '{name}'")
         fixes.append("create it (pulumi up); authenticated messaging cannot start without it")
@@ -596,7 +299,7 @@ def _oidc(ctx: Context, title: str) -> Result:
 def check_oidc_keys(ctx: Context) -> Result:
     """Every key components/oidc_integration.yaml guesses exists in the org's schemas for the type."""
     title = f"OpenID Connect integration keys ({OIDC_FILE})"
-    return _with_token(ctx, "oidc-keys", title, "integrations:integration:view", lambda: _oidc_keys(ctx, title))
+    return with_token(ctx, "oidc-keys", title, "integrations:integration:view", lambda: _oidc_keys(ctx, title))
 
 
 def _wrong(path: str, key: str, known: list[str], what: str) -> str:
@@ -729,7 +432,7 @@ def _discovery(ctx: Context, title: str, url: str, where: str, configured: str) 
 
 def check_crm_action(ctx: Context) -> Result:
     title = "CRM data action"
-    return _with_token(ctx, "crm-action", title, "integrations:action:view", lambda: _crm_action(ctx, title))
+    return with_token(ctx, "crm-action", title, "integrations:action:view", lambda: _crm_action(ctx, title))
 
 
 def _crm_action(ctx: Context, title: str) -> Result:
@@ -750,7 +453,7 @@ def _crm_action(ctx: Context, title: str) -> Result:
             "deploy the stack (pulumi up); the inbound flow calls the action by category and name",
         )
     evidence = [f"action {action.get('id')} version {action.get('version')}", note]
-    integration = next((i for i in _integrations(ctx) if i.get("id") == action.get("integrationId")), None)
+    integration = next((i for i in org_integrations(ctx) if i.get("id") == action.get("integrationId")), None)
     if integration is None or not _is_active(integration):
         state = _state(integration) if integration else "not found"
         return Result(

@@ -26,8 +26,8 @@ from components.genesys_api import GenesysApi, retry_after_seconds
 from components.messenger_identity import oidc_integration_spec
 from components.regions import regions
 from components.settings import load_from_stack_file
-from preflight import configuration_diff, doctor_checks, estate_view
 from preflight import doctor as doctor_cli
+from preflight import doctor_checks, doctor_configuration, estate_view
 from preflight.__main__ import main
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
 from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
@@ -1612,4 +1612,4 @@ def schema_commit() -> str:
     ],
 )
 def test_json_equality_tells_booleans_from_numbers(declared, live, same):
-    assert configuration_diff.equal(declared, live) is same
+    assert doctor_configuration.equal(declared, live) is same
