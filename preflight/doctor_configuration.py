@@ -103,6 +103,17 @@ def _is_set(value: Any, shape: str) -> bool:
     return value not in (False, 0, "", [], {})
 
 
+def _hidden(value: Any) -> bool:
+    """Whether a declared value is or holds a secret or an unknown: never shown, never compared."""
+    if is_secret_value(value) or value == rpc.UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(_hidden(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_hidden(v) for v in value)
+    return False
+
+
 def equal(declared: Any, live: Any) -> bool:
     """JSON equality that tells a boolean from a number (Python's True == 1 does not)."""
     if isinstance(declared, bool) or isinstance(live, bool):
@@ -167,10 +178,14 @@ class _Walk:
                 self.differences.append(Difference(where, path, given, live))
                 return
             for index, (item, found) in enumerate(zip(given, live, strict=True)):
-                if isinstance(item, Mapping):
+                if isinstance(item, Mapping) and not is_secret_value(item):
                     self.block(nested, item, found, path + ".", f"{where}[{index}].")
+                elif _hidden(item):
+                    self.notes.append(f"{path}[{index}]: a secret or a value known only after deploy, not compared")
                 elif not equal(item, found):
                     self.differences.append(Difference(f"{where}[{index}]", path, item, found))
+        elif _hidden(given):
+            self.notes.append(f"{path}: holds a secret or a value known only after deploy, not compared")
         elif not equal(given, live):
             self.differences.append(Difference(where, path, given, live))
 

@@ -301,7 +301,7 @@ def _integration_properties(ctx: Context, declared: Integration, check: str, tit
     extra = [k for k in live if k not in wanted]
     missing = [k for k in wanted if k not in live]
     differing = [k for k in wanted if k in live and not equal(wanted[k], live[k])]
-    evidence = [f"GET {path}: {len(live)} non-null propert(y/ies); the stack declares {len(wanted)}"]
+    evidence = [f"GET {path}: non-null properties {sorted(live)}; the stack declares {sorted(wanted)}"]
     if not (extra or missing or differing):
         summary = f"the org holds exactly the declared properties ({', '.join(wanted)})"
         return Result(check, title, OK, summary, evidence)

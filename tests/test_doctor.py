@@ -1613,3 +1613,22 @@ def schema_commit() -> str:
 )
 def test_json_equality_tells_booleans_from_numbers(declared, live, same):
     assert doctor_configuration.equal(declared, live) is same
+
+
+def test_secret_and_unknown_declared_values_are_neither_compared_nor_shown(doctor, org, monkeypatch):
+    from pulumi.runtime.rpc import UNKNOWN, _special_secret_sig, _special_sig_key
+
+    hidden = "hidden-description-9f2e"
+    secret = {_special_sig_key: _special_secret_sig, "value": hidden}
+    edits = (
+        ("site-www-configuration", ("description",), secret),
+        ("site-www-configuration", ("languages",), ["en-us", UNKNOWN]),
+    )
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _edited(planned(stack), edits))
+    report = doctor()
+    check = report.check("configuration:www")
+    assert check["status"] == "ok", check
+    notes = " ".join(check["evidence"])
+    assert "description: a secret or a value known only after deploy, not compared" in notes
+    assert "languages: holds a secret or a value known only after deploy, not compared" in notes
+    assert hidden not in report.out
