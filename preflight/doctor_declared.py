@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.genesys_api import ApiError, segment
+from components.genesys_api import MAX_PAGES, ApiError, segment
 from preflight.doctor_checks import OK, PROBLEM, SKIPPED, Context, Result
 from preflight.doctor_configuration import compare, equal, shown
 from preflight.doctor_estate import (
@@ -135,12 +135,20 @@ def _identity_resolution(ctx: Context, site: Deployment, check: str, title: str)
 
 
 def _sources_named(ctx: Context, name: str) -> list[dict[str, Any]]:
-    """External sources whose name starts with `name` (ExternalContactsApi.md: prefix filtering), cursor-paged."""
+    """External sources whose name starts with `name` (ExternalContactsApi.md: "prefix filtering and not an exact
+    match"), a cursor listing followed by its nextUri, bounded like every listing."""
     key = ("sources-named", name)
     if key not in ctx.cache:
-        # The first page only: the filter is the declared name, so more than one page of matches is not expected.
-        body = ctx.api.get_object("/api/v2/externalcontacts/externalsources", {"name": name})
-        ctx.cache[key] = ctx.api.entities(body)
+        found: list[dict[str, Any]] = []
+        body = ctx.api.get_object("/api/v2/externalcontacts/externalsources", {"name": name, "limit": 200})
+        for _ in range(MAX_PAGES):
+            found += ctx.api.entities(body)
+            next_uri = body.get("nextUri")
+            # Only a path on the same API host is followed (never a URL the answer points elsewhere).
+            if not isinstance(next_uri, str) or not next_uri.startswith("/api/v2/externalcontacts/externalsources"):
+                break
+            body = ctx.api.get_object(next_uri)
+        ctx.cache[key] = found
     return ctx.cache[key]
 
 

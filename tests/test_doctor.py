@@ -1632,3 +1632,11 @@ def test_secret_and_unknown_declared_values_are_neither_compared_nor_shown(docto
     assert "description: a secret or a value known only after deploy, not compared" in notes
     assert "languages: holds a secret or a value known only after deploy, not compared" in notes
     assert hidden not in report.out
+
+
+def test_external_sources_are_followed_across_cursor_pages(doctor, org):
+    org.page_size = 1
+    org.external_sources.insert(0, {"id": "external-source-old", "name": f"{STG_SOURCE} (old)", "active": False})
+    report = doctor()
+    assert report.check("identity-resolution:www")["status"] == "ok", report.check("identity-resolution:www")
+    assert org.hits[("GET", "/api/v2/externalcontacts/externalsources")] == 2, "two pages, read once per run"
