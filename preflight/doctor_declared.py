@@ -191,6 +191,7 @@ def _flow_lock(ctx: Context, declared: Flow, check: str, title: str) -> Result:
         listed = by_name(flows_named(ctx, declared.name, declared.type.lower()), declared.name)
         if listed is None:
             return Result(check, title, SKIPPED, f"no flow named '{declared.name}' (see the flow check)")
+        # A listing entity need not carry the lock fields (FlowDivisionView.md has none): read the Flow itself.
         flow = flow_by_id(ctx, listed.get("id"))
     # Flow.lockedUser (a User) and Flow.lockedClient (a DomainEntityRef), Flow.md; absent when nobody holds it.
     user, client = flow.get("lockedUser") or {}, flow.get("lockedClient") or {}
