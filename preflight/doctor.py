@@ -30,7 +30,7 @@ from rich.text import Text
 from components.errors import InvalidConfiguration
 from components.genesys_api import Deadline, GenesysApi, checked_url
 from components.stack_file import StackFileError, read_stack_file
-from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_estate, estate_view
+from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_declared, doctor_estate, estate_view
 from preflight.doctor_checks import OK, PROBLEM, Context, Result, shielded
 from preflight.estate_view import EstateError
 from preflight.inprocess import Run, run_program
@@ -163,8 +163,12 @@ def run(args: argparse.Namespace) -> int:
             ("client", "OAuth client grant type and roles", doctor_checks.check_client),
             ("granted-roles", "Roles the stack grants, held by the client", doctor_checks.check_granted_roles),
             ("sites", "Deployments and flows", doctor_estate.check_sites),
+            ("identity-resolution", "Identity resolution", doctor_declared.check_identity_resolution),
+            ("flow-lock", "Locks on the stack's flows", doctor_declared.check_flow_locks),
+            ("configuration", "Published configurations, as declared", doctor_declared.check_configurations),
             ("oidc-integration", "OpenID Connect integration", doctor_estate.check_oidc_integration),
             ("oidc-keys", "OpenID Connect integration keys", doctor_estate.check_oidc_keys),
+            ("integration-properties", "Declared integration properties", doctor_declared.check_integration_properties),
             ("idp-discovery", "Identity provider discovery document", doctor_estate.check_discovery),
             ("crm-action", "CRM data action", doctor_estate.check_crm_action),
         ]

@@ -26,9 +26,21 @@ OK, PROBLEM, SKIPPED = "ok", "problem", "skipped"
 # the platform SDK examples and the `gc` CLI (a domain or an API URL). Any of them pointing elsewhere
 # sends a script's or a teammate's token exchange to the wrong login host.
 REGION_ENV_VARS = ("GENESYSCLOUD_REGION", "GENESYSCLOUD_API_REGION", "GENESYSCLOUD_ENVIRONMENT")
-# The provider accepts a preset token from here instead of client credentials (precedence when both
-# are set: unverified); a stale one is a literal "token is invalid or expired".
+# The provider takes its access_token from here (provider/provider_schema.go:33-38 at v1.84.1, EnvDefaultFunc)
+# and uses a non-empty one instead of the client credentials (provider/provider.go:333-352): set, it decides whom
+# the stack runs as, whatever GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET say.
 ACCESS_TOKEN_ENV_VAR = "GENESYSCLOUD_ACCESS_TOKEN"
+ACCESS_TOKEN_REASON = (
+    f"{ACCESS_TOKEN_ENV_VAR} is set: the provider uses a non-empty access token ahead of the client credentials "
+    "(provider/provider.go:333-352, access_token defaults to this variable at provider_schema.go:33-38), so the "
+    "stack would run as whoever owns that token, not as the deployer client; with a user's token (a purecloud-builtin "
+    "client, e.g. the administrator's from bootstrap), creating the contact-lookup OAuth client rewrites that user's "
+    "roles (oauth_client/resource_genesyscloud_oauth_client.go:204-265)"
+)
+ACCESS_TOKEN_FIX = (
+    f"unset {ACCESS_TOKEN_ENV_VAR} before any stack command (or export it only inside a subshell for bootstrap/: "
+    f"( export {ACCESS_TOKEN_ENV_VAR}=...; cd bootstrap && pulumi up ) ), then rerun the doctor"
+)
 
 _NETWORK_FIXES = {
     "dns": "check the host name (the region, --api-url/--login-url or the discovery URI), DNS and any proxy",
@@ -328,27 +340,30 @@ def check_environment(ctx: Context) -> Result:
             problems.append(f"{name}={value} means {found.code}, the stack says {stack_region.code}")
         else:
             evidence.append(f"{name}={value} agrees ({found.code})")
-    token = ctx.environ.get(ACCESS_TOKEN_ENV_VAR, "").strip()
+    fixes = []
+    if problems:
+        fixes.append(
+            f"unset the region variables named (or set them to {stack_region.code} / {stack_region.domain}); the "
+            "program takes its region from genesys-messaging:region"
+        )
+    # Any value counts, valid or not: the provider uses it ahead of the client credentials.
+    token = ctx.environ.get(ACCESS_TOKEN_ENV_VAR, "")
     if token:
-        rejected = ctx.api.token_is_accepted(token)
-        if rejected is None:
-            evidence.append(f"{ACCESS_TOKEN_ENV_VAR} is set and currently accepted; it will expire")
-        elif rejected.kind != "http":
-            evidence.append(f"{ACCESS_TOKEN_ENV_VAR} is set; could not check it: {rejected}")
-        else:
-            problems.append(f"{ACCESS_TOKEN_ENV_VAR} is set and rejected: {rejected}")
+        problems.insert(0, ACCESS_TOKEN_REASON)
+        fixes.insert(0, ACCESS_TOKEN_FIX)
+        if token.strip():
+            rejected = ctx.api.token_is_accepted(token.strip())
+            if rejected is None:
+                evidence.append(f"{ACCESS_TOKEN_ENV_VAR} is accepted by the API: a run now would use it")
+            elif rejected.kind != "http":
+                evidence.append(f"{ACCESS_TOKEN_ENV_VAR} could not be checked: {rejected}")
+            else:
+                evidence.append(f"{ACCESS_TOKEN_ENV_VAR} is rejected ({rejected}): the provider would fail with it")
     if not problems:
         summary = "nothing in the environment contradicts the stack" if evidence else "no Genesys region variables set"
         return Result("environment", title, OK, summary, evidence)
-    return Result(
-        "environment",
-        title,
-        PROBLEM,
-        "the environment contradicts the stack",
-        [*problems, *evidence],
-        f"unset the variables named (or set them to {stack_region.code} / {stack_region.domain}); the program takes "
-        f"its region from genesys-messaging:region and its credentials from GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET",
-    )
+    summary = f"{ACCESS_TOKEN_ENV_VAR} is set" if token else "the environment contradicts the stack"
+    return Result("environment", title, PROBLEM, summary, [*problems, *evidence], "; ".join(fixes))
 
 
 # --- 3. grant type, roles, permissions -----------------------------------------------------------

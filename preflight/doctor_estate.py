@@ -1,6 +1,8 @@
 """`preflight doctor` checks 4-6: each site's deployment, configuration and flow; the identity-provider
 integration, its keys and its discovery document; the CRM data action. Every name and type looked for is the
-one the stack declares, read from the estate (`ctx.estate`, preflight/estate_view.py).
+one the stack declares, read from the estate (`ctx.estate`, preflight/estate_view.py). The readers of org
+objects here (`org_deployments`, `flow_by_id`, ...) read each once per run; preflight/doctor_declared.py shares
+them.
 
 API paths and fields per developer.genesys.cloud, as mirrored in MyPureCloud/platform-client-sdk-python
 `build/docs/`: WebDeploymentsApi.md (GET /api/v2/webdeployments/deployments,
@@ -43,20 +45,20 @@ DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 OIDC_FILE = "components/oidc_integration.yaml"
 
 
-def _with_token(ctx: Context, check: str, title: str, permissions: str, body: Callable[[], Result]) -> Result:
+def with_token(ctx: Context, check: str, title: str, permissions: str, body: Callable[[], Result]) -> Result:
     """Run a check that calls the API: skipped without a token, a 403 names the missing permissions."""
     if not ctx.api.has_token:
         return Result(check, title, SKIPPED, "needs a token (see the token exchange)")
     return guarded(ctx, check, title, permissions, body)
 
 
-def _integrations(ctx: Context) -> list[dict[str, Any]]:
+def org_integrations(ctx: Context) -> list[dict[str, Any]]:
     if "integrations" not in ctx.cache:
         ctx.cache["integrations"] = list(ctx.api.get_all("/api/v2/integrations"))
     return ctx.cache["integrations"]
 
 
-def _by_name(entities: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+def by_name(entities: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
     return next((e for e in entities if e.get("name") == name), None)
 
 
@@ -82,7 +84,7 @@ def check_sites(ctx: Context) -> list[Result]:
     for site in ctx.estate.deployments.values():
         title = f"Deployment '{site.name}'"
         results.append(
-            _with_token(
+            with_token(
                 ctx,
                 f"deployment:{site.site_key}",
                 title,
@@ -92,7 +94,7 @@ def check_sites(ctx: Context) -> list[Result]:
         )
         flow_title = f"Flow of site '{site.site_key}'"
         results.append(
-            _with_token(
+            with_token(
                 ctx,
                 f"flow:{site.site_key}",
                 flow_title,
@@ -103,7 +105,7 @@ def check_sites(ctx: Context) -> list[Result]:
     return results
 
 
-def _deployments(ctx: Context) -> list[dict[str, Any]]:
+def org_deployments(ctx: Context) -> list[dict[str, Any]]:
     if "deployments" not in ctx.cache:
         ctx.cache["deployments"] = ctx.api.entities(ctx.api.get_object("/api/v2/webdeployments/deployments"))
     return ctx.cache["deployments"]
@@ -111,14 +113,15 @@ def _deployments(ctx: Context) -> list[dict[str, Any]]:
 
 def _deployment(ctx: Context, site: Deployment, title: str) -> Result:
     check, name = f"deployment:{site.site_key}", site.name
-    deployment = _by_name(_deployments(ctx), name)
+    deployment = by_name(org_deployments(ctx), name)
     if deployment is None:
+        names = ", ".join(sorted(d.get("name", "?") for d in org_deployments(ctx)))
         return Result(
             check,
             title,
             PROBLEM,
             f"no web deployment named '{name}'",
-            [f"deployments in the org: {', '.join(sorted(d.get('name', '?') for d in _deployments(ctx))) or 'none'}"],
+            [f"deployments in the org: {names or 'none'}"],
             "deploy the stack (pulumi up) or check genesys-messaging:namePrefix and the org/region",
         )
     problems, fixes = [], []
@@ -152,9 +155,7 @@ def _configuration(
         return ["the deployment references no configuration version"], [], ["pulumi up to attach the configuration"]
     evidence = [f"configuration {config_id} version {version}"]
     problems, fixes = [], []
-    published = ctx.api.get_object(
-        f"/api/v2/webdeployments/configurations/{segment(config_id)}/versions/{segment(version)}"
-    )
+    published = configuration_version(ctx, config_id, version)
     if version == "draft" or published.get("status") != "Active" or not published.get("datePublished"):
         problems.append(f"configuration version {version} is not published (status {published.get('status')})")
         fixes.append("publish the configuration (pulumi up publishes a new version on every change)")
@@ -166,7 +167,7 @@ def _configuration(
         problems.append("authenticated messaging is off in the published configuration")
         fixes.append("enable authenticationSettings with the OpenID Connect integration and publish")
     else:
-        oidc = _by_name(_integrations(ctx), declared.auth_integration.name)
+        oidc = by_name(org_integrations(ctx), declared.auth_integration.name)
         if oidc is None:
             problems.append("authentication points at an integration, but the stack's OIDC integration is missing")
             fixes.append("create the OpenID Connect Messenger Configuration integration (pulumi up)")
@@ -176,17 +177,26 @@ def _configuration(
     return problems, evidence, fixes
 
 
+def configuration_version(ctx: Context, config_id: str, version: str) -> dict[str, Any]:
+    """The configuration version a deployment serves (the deployment's configuration.version is the published one
+    it pins; SDK 257.1.0's WebDeploymentsApi.md has no separate "published" path). Read once per run."""
+    key = ("configuration-version", config_id, version)
+    if key not in ctx.cache:
+        path = f"/api/v2/webdeployments/configurations/{segment(config_id)}/versions/{segment(version)}"
+        ctx.cache[key] = ctx.api.get_object(path)
+    return ctx.cache[key]
+
+
 def _flow(ctx: Context, site: Deployment, title: str) -> Result:
     check, expected, flow_type = f"flow:{site.site_key}", site.flow.name, site.flow.type.lower()
-    deployment = _by_name(_deployments(ctx), site.name)
+    deployment = by_name(org_deployments(ctx), site.name)
     flow_ref = (deployment or {}).get("flow") or {}
     problems = []
     if flow_ref.get("id"):
-        flow = ctx.api.get_object(f"/api/v2/flows/{segment(flow_ref['id'])}")
+        flow = flow_by_id(ctx, flow_ref["id"])
     else:
         # No flow to follow from the deployment: look the stack's flow up by name to say what exists.
-        found = list(ctx.api.get_all("/api/v2/flows", {"name": expected, "type": flow_type}))
-        flow = _by_name(found, expected)
+        flow = by_name(flows_named(ctx, expected, flow_type), expected)
         routes = "the deployment routes to no flow" if deployment else "there is no deployment to route to it"
         if flow is None:
             return Result(
@@ -217,12 +227,27 @@ def _flow(ctx: Context, site: Deployment, title: str) -> Result:
     )
 
 
+def flow_by_id(ctx: Context, flow_id: str) -> dict[str, Any]:
+    """GET /api/v2/flows/{flowId}: a Flow (ArchitectApi.md, Flow.md), lock holders included. Read once per run."""
+    flows = ctx.cache.setdefault("flows", {})
+    if flow_id not in flows:
+        flows[flow_id] = ctx.api.get_object(f"/api/v2/flows/{segment(flow_id)}")
+    return flows[flow_id]
+
+
+def flows_named(ctx: Context, name: str, flow_type: str) -> list[dict[str, Any]]:
+    key = ("flows-named", name, flow_type)
+    if key not in ctx.cache:
+        ctx.cache[key] = list(ctx.api.get_all("/api/v2/flows", {"name": name, "type": flow_type}))
+    return ctx.cache[key]
+
+
 # --- 5. identity-provider integration and its discovery document ------------------------------------
 
 
 def check_oidc_integration(ctx: Context) -> Result:
     title = "OpenID Connect integration"
-    return _with_token(ctx, "oidc-integration", title, "integrations:integration:view", lambda: _oidc(ctx, title))
+    return with_token(ctx, "oidc-integration", title, "integrations:integration:view", lambda: _oidc(ctx, title))
 
 
 def _oidc_type(types: list[dict[str, Any]], type_id: str) -> dict[str, Any] | None:
@@ -253,7 +278,7 @@ def _oidc(ctx: Context, title: str) -> Result:
         evidence.append(f"types named like OpenID on this org: {', '.join(openid) or 'none'}")
         right = resolved.get("id") if resolved else "<id of the OpenID Connect Messenger Configuration type>"
         fixes.append(f"pulumi config set genesys-messaging:oidcIntegrationType {right}")
-    integration = _by_name(_integrations(ctx), name)
+    integration = by_name(org_integrations(ctx), name)
     if integration is None:
         problems.append(f"no integration named '{name}'")
         fixes.append("create it (pulumi up); authenticated messaging cannot start without it")
@@ -274,7 +299,7 @@ def _oidc(ctx: Context, title: str) -> Result:
 def check_oidc_keys(ctx: Context) -> Result:
     """Every key components/oidc_integration.yaml guesses exists in the org's schemas for the type."""
     title = f"OpenID Connect integration keys ({OIDC_FILE})"
-    return _with_token(ctx, "oidc-keys", title, "integrations:integration:view", lambda: _oidc_keys(ctx, title))
+    return with_token(ctx, "oidc-keys", title, "integrations:integration:view", lambda: _oidc_keys(ctx, title))
 
 
 def _wrong(path: str, key: str, known: list[str], what: str) -> str:
@@ -407,7 +432,7 @@ def _discovery(ctx: Context, title: str, url: str, where: str, configured: str) 
 
 def check_crm_action(ctx: Context) -> Result:
     title = "CRM data action"
-    return _with_token(ctx, "crm-action", title, "integrations:action:view", lambda: _crm_action(ctx, title))
+    return with_token(ctx, "crm-action", title, "integrations:action:view", lambda: _crm_action(ctx, title))
 
 
 def _crm_action(ctx: Context, title: str) -> Result:
@@ -428,7 +453,7 @@ def _crm_action(ctx: Context, title: str) -> Result:
             "deploy the stack (pulumi up); the inbound flow calls the action by category and name",
         )
     evidence = [f"action {action.get('id')} version {action.get('version')}", note]
-    integration = next((i for i in _integrations(ctx) if i.get("id") == action.get("integrationId")), None)
+    integration = next((i for i in org_integrations(ctx) if i.get("id") == action.get("integrationId")), None)
     if integration is None or not _is_active(integration):
         state = _state(integration) if integration else "not found"
         return Result(

@@ -13,21 +13,27 @@ inputs of the resource that uses it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from pulumi.runtime import rpc
 
 from components import provider_binding as binding
 from components import yaml_loading
 from components.settings_model import PROJECT_ROOT
-from preflight.inprocess import Declared, Run, looked_up_name, offline_id
+from preflight.inprocess import Declared, Run, is_secret_value, looked_up_name, offline_id
 
 WEB_MESSAGING_TYPE = "genesys-messaging:index:WebMessaging"
 SITE_PREFIX = "site-"
 """components/stack.py names each site's WebMessaging component `site-<site key>`."""
 CRM_CATEGORY, CRM_LOOKUP = "crm_category", "crm_lookup_action"
 """The flow template's placeholders for the CRM lookup it calls (flows/inbound_message.yaml header)."""
+DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
+IDENTITY_RESOLUTION_INPUTS = ("deploymentId", "externalSourceId", "divisionId", "automergeAuthenticated")
+"""The inputs components/identity_resolution.py's IdentityResolution declares: how its dynamic resource is told
+apart from any other (they all share DYNAMIC_TYPE)."""
 
 
 class EstateError(Exception):
@@ -40,6 +46,9 @@ class Integration:
     """The integration's name (config.name)."""
     type_id: str
     """Its integration type id (integrationType)."""
+    properties: dict[str, Any] | None = field(default=None, hash=False)
+    """The properties it declares (config.properties, a JSON string, decoded), or None when it declares none or
+    they cannot be read offline (a secret or a value known only after deploy)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,25 @@ class Configuration:
     """The Messenger configuration's name."""
     auth_integration: Integration
     """The integration customers sign in through (authenticationSettings.integrationId)."""
+    declared: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """Every input the WebdeploymentsConfiguration declares, keyed by Pulumi property name (camelCase of the
+    provider's attributes); references to other declared resources hold their offline ids."""
+    references: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    """Offline id -> what it stands for (`Integration 'identity-integration'`), for every declared resource: a
+    reader tells a reference from a literal value with it."""
+
+
+@dataclass(frozen=True)
+class IdentityResolution:
+    """What components/identity_resolution.py's dynamic resource declares for one deployment."""
+
+    external_source: str
+    """Name of the CRM external source contacts are resolved under (the ExternalcontactsExternalSource that
+    externalSourceId points at)."""
+    division: str
+    """Name of the division resolution creates contacts in (the division lookup divisionId holds)."""
+    automerge_authenticated: bool
+    """Whether contacts are merged on the external id for authenticated web messaging (automergeAuthenticated)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +98,8 @@ class Deployment:
     """The configuration it points at."""
     flow: Flow
     """The flow it routes to."""
+    identity_resolution: IdentityResolution | None = None
+    """Its identity resolution setting, or None when the stack declares none for it."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +128,8 @@ class Estate:
     oidc_integration: Integration
     crm_lookup_action: DataAction
     role_grants: tuple[RoleGrant, ...]
+    integrations: tuple[Integration, ...] = ()
+    """Every integration the stack declares, in declaration order."""
 
 
 def read(run: Run) -> Estate:
@@ -107,6 +139,7 @@ def read(run: Run) -> Estate:
         oidc_integration=oidc_integration(run),
         crm_lookup_action=crm_lookup_action(run),
         role_grants=role_grants(run),
+        integrations=integrations(run),
     )
 
 
@@ -137,8 +170,15 @@ def deployments(run: Run) -> dict[str, Deployment]:
             allowed_domains=tuple(domains),
             configuration=_configuration(run, configuration),
             flow=flows[flow.urn],
+            identity_resolution=_identity_resolution(run, deployment),
         )
     return found
+
+
+def integrations(run: Run) -> tuple[Integration, ...]:
+    """Every Integration the stack declares, with the properties it declares."""
+    token = binding.type_token(binding.Integration)
+    return tuple(_integration(r) for r in run.resources if r.type == token)
 
 
 def oidc_integration(run: Run) -> Integration:
@@ -226,11 +266,51 @@ def _configuration(run: Run, configuration: Declared) -> Configuration:
         raise EstateError(f"{_what(configuration)} does not declare authenticated messaging (authenticationSettings)")
     path = ("authenticationSettings", "integrationId")
     integration = _integration(_referenced(run, configuration, path, binding.Integration))
-    return Configuration(_text(configuration, "name"), integration)
+    references = {offline_id(r.name): _what(r) for r in run.resources}
+    return Configuration(_text(configuration, "name"), integration, dict(configuration.inputs), references)
 
 
 def _integration(integration: Declared) -> Integration:
-    return Integration(_text(integration, "config", "name"), _text(integration, "integrationType"))
+    return Integration(
+        _text(integration, "config", "name"), _text(integration, "integrationType"), _properties(integration)
+    )
+
+
+def _properties(integration: Declared) -> dict[str, Any] | None:
+    """config.properties decoded: the provider's attribute is a JSON string (integration schema.go:54-60)."""
+    value = _input(integration, "config", "properties")
+    if value is None or is_secret_value(value) or value == rpc.UNKNOWN:
+        return None
+    try:
+        decoded = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, dict):
+        raise EstateError(f"{_what(integration)} declares config.properties that are not a JSON object")
+    return decoded
+
+
+def _identity_resolution(run: Run, deployment: Declared) -> IdentityResolution | None:
+    """The IdentityResolution dynamic resource whose deploymentId is this deployment's, if the stack has one."""
+    candidates = [
+        r
+        for r in run.resources
+        if r.type == DYNAMIC_TYPE
+        and all(k in r.inputs for k in IDENTITY_RESOLUTION_INPUTS)
+        and r.inputs.get("deploymentId") == offline_id(deployment.name)
+    ]
+    if not candidates:
+        return None
+    resolution = _one(candidates, f"identity resolution of {_what(deployment)}")
+    source = _referenced(run, resolution, ("externalSourceId",), binding.ExternalcontactsExternalSource)
+    automerge = _input(resolution, "automergeAuthenticated")
+    if not isinstance(automerge, bool):
+        raise EstateError(f"{_what(resolution)} declares no boolean automergeAuthenticated")
+    return IdentityResolution(
+        external_source=_text(source, "name"),
+        division=_looked_up(resolution, _input(resolution, "divisionId"), "division"),
+        automerge_authenticated=automerge,
+    )
 
 
 def _flow_type(flow: Declared) -> str:

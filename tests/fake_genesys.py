@@ -8,6 +8,24 @@ exits; a stalled handler wakes up then too, so nothing outlives a test.
 
 The org's object names are written here by hand (what a deployed stack leaves in an org), never taken from
 the program or the doctor: the tests compare what those look for with an org they do not shape.
+
+Shapes of the objects, per MyPureCloud/platform-client-sdk-python 257.1.0 build/docs/ (field names as the
+models' attribute_map spells them in JSON):
+- GET /api/v2/webdeployments/deployments/{deploymentId}/identityresolution (WebDeploymentsApi.md):
+  DeploymentIdentityResolutionConfig.md {resolveIdentities, externalSource {id} (IdentityResolutionExternalSource),
+  division {id}, automerge {authenticatedWebMessaging, webTracking} (IdentityResolutionAutomergeConfig.md)}.
+  Whether Genesys answers 404 or an object with resolveIdentities false for a deployment never set: unverified.
+- GET /api/v2/externalcontacts/externalsources[/{externalSourceId}] (ExternalContactsApi.md): ExternalSource.md
+  {id, name, active, linkConfiguration}.
+- GET /api/v2/flows/{flowId} (ArchitectApi.md): Flow.md, with lockedUser (User.md: id, name, email) and
+  lockedClient (DomainEntityRef.md: id, name) while someone holds the flow. Whether the API fills them without an
+  expand: unverified.
+- GET /api/v2/integrations/{integrationId}/config/current (IntegrationsApi.md): IntegrationConfiguration.md
+  {id, name, version, properties (object), advanced, notes, credentials}.
+- GET /api/v2/webdeployments/configurations/{configurationId}/versions/{versionId} (WebDeploymentsApi.md):
+  WebDeploymentConfigurationVersion.md {name, version, headlessMode {enabled}, description, languages,
+  defaultLanguage, messenger (MessengerSettings.md), authenticationSettings (AuthenticationSettings.md), ...,
+  status, datePublished}. (WebDeploymentsApi.md has no ".../versions/published" path.)
 """
 
 from __future__ import annotations
@@ -39,6 +57,7 @@ ROLE_NAME_PREFIX = "genesys-messaging "
 OIDC_INTEGRATION = "Messenger OpenID Connect"
 CRM_INTEGRATION = "CRM Data Actions"
 CRM_LOOKUP_ACTION = "Look up customer by external id"
+CRM_EXTERNAL_SOURCE = "CRM"
 FLOW = "Inbound Web Messaging"
 STALL_SECONDS = 5
 TRICKLE_SECONDS = 0.05
@@ -46,6 +65,11 @@ TRICKLE_SECONDS = 0.05
 HUGE_BYTES = 64 * 1024 * 1024
 ERROR_DETAIL_CHARS = 200
 """Where the client cuts an error message (components/genesys_api.py); the "long" echo puts a secret across it."""
+
+
+def spec_properties() -> dict[str, str]:
+    """The OIDC integration's property keys and the identityProvider attribute each is valued from."""
+    return dict(oidc_integration_spec()["properties"])
 
 
 def policies(permissions: list[str]) -> list[dict[str, Any]]:
@@ -127,6 +151,8 @@ class FakeOrg:
     """Integration credentials (CredentialInfo: id, name, type {name}); GET /api/v2/integrations/credentials/listing."""
     external_sources: list[dict[str, Any]] = field(default_factory=list)
     """External sources (ExternalSource: id, name, active, linkConfiguration); GET /api/v2/externalcontacts/..."""
+    integration_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Integration id -> its IntegrationConfiguration; GET /api/v2/integrations/{id}/config/current."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -172,6 +198,26 @@ class FakeOrg:
             "reportedState": {"code": "ACTIVE", "effective": "Active"},
         }
         self.integrations = [crm, oidc]
+        # The OIDC integration's properties as `pulumi up` leaves them: each key components/oidc_integration.yaml
+        # declares, valued from the identityProvider setting it names (the file maps key -> setting attribute).
+        idp = s.identity_provider
+        self.integration_configs["integration-oidc"] = {
+            "id": "integration-oidc",
+            "name": oidc["name"],
+            "version": 3,
+            "properties": {key: getattr(idp, attr, attr) for key, attr in spec_properties().items()},
+            "advanced": {},
+            "notes": "",
+            "credentials": {"clientCredentials": {"id": "credential-oidc", "name": oidc["name"]}},
+        }
+        self.external_sources = [
+            {
+                "id": "external-source-crm",
+                "name": f"{s.name_prefix}{CRM_EXTERNAL_SOURCE}",
+                "active": True,
+                "linkConfiguration": {"uriTemplate": f"{s.crm.base_url}/contacts/{{{{externalId.value}}}}"},
+            }
+        ]
         # The OIDC type's keys are the ones components/oidc_integration.yaml guesses, so the healthy org
         # agrees with whatever the file says; tests rename one to play a file that guessed wrong.
         spec = oidc_integration_spec()
@@ -231,19 +277,29 @@ class FakeOrg:
                     "flow": {"id": flow_id, "name": f"{s.name_prefix}{FLOW}"},
                 }
             )
+            # The published version as the stack's declaration leaves it: headless, messenger on, authenticated.
             self.config_versions[(config_id, "4")] = {
                 "id": config_id,
                 "name": f"{s.name_prefix}{site.key} messenger",
                 "version": "4",
                 "status": "Active",
                 "datePublished": "2026-11-20T09:00:00.000Z",
+                "description": f"Headless, authenticated Messenger for {', '.join(site.domains)}",
+                "headlessMode": {"enabled": True},
                 "languages": list(site.languages),
                 "defaultLanguage": site.default_language,
+                "messenger": {"enabled": True},
                 "authenticationSettings": {
                     "enabled": True,
                     "integrationId": "integration-oidc",
-                    "allowSessionUpgrade": True,
+                    "allowSessionUpgrade": s.identity_provider.allow_session_upgrade,
                 },
+            }
+            self.identity_resolution[f"deployment-{site.key}"] = {
+                "resolveIdentities": True,
+                "externalSource": {"id": "external-source-crm"},
+                "division": {"id": HOME_DIVISION},
+                "automerge": {"authenticatedWebMessaging": True, "webTracking": False},
             }
         self.actions = [
             {
@@ -525,6 +581,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, _cursor_listing(path, list(latest.values()), query, org.page_size)
             case ["integrations", "credentials", "listing"]:
                 return 200, _cursor_listing(path, org.credentials, query, org.page_size)
+            case ["externalcontacts", "externalsources", source_id]:
+                found = next((e for e in org.external_sources if e["id"] == source_id), None)
+                return (200, found) if found else not_found
+            case ["integrations", integration_id, "config", "current"]:
+                found = org.integration_configs.get(integration_id)
+                return (200, found) if found else not_found
             case ["externalcontacts", "externalsources"]:
                 # ExternalContactsApi.md: "Filtering is prefix filtering and not an exact match".
                 prefix = query.get("name", [""])[0]

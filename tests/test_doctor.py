@@ -27,11 +27,19 @@ from components.messenger_identity import oidc_integration_spec
 from components.regions import regions
 from components.settings import load_from_stack_file
 from preflight import doctor as doctor_cli
-from preflight import doctor_checks, estate_view
+from preflight import doctor_checks, doctor_configuration, estate_view
 from preflight.__main__ import main
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR
 from preflight.doctor_checks import ACCESS_TOKEN_ENV_VAR, REGION_ENV_VARS
-from preflight.estate_view import Configuration, DataAction, Deployment, Flow, Integration, RoleGrant
+from preflight.estate_view import (
+    Configuration,
+    DataAction,
+    Deployment,
+    Flow,
+    IdentityResolution,
+    Integration,
+    RoleGrant,
+)
 from preflight.inprocess import Run, run_program
 from tests.conftest import EXAMPLES, ROOT, example_config
 from tests.conftest import planned_once as planned
@@ -233,11 +241,47 @@ def test_environment_region_agreeing_with_the_stack(doctor, monkeypatch):
     assert "agrees (eu-west-1)" in report.text("environment")
 
 
-def test_stale_access_token_in_the_environment(doctor, monkeypatch):
-    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, STALE_ENV_TOKEN)
-    report = doctor(fmt="text")
+@pytest.mark.parametrize(
+    ("token", "seen"),
+    [
+        (ACCESS_TOKEN, "GENESYSCLOUD_ACCESS_TOKEN is accepted by the API: a run now would use it"),
+        (STALE_ENV_TOKEN, "GENESYSCLOUD_ACCESS_TOKEN is rejected (GET /api/v2/tokens/me -> 401"),
+        (" ", None),
+    ],
+    ids=["valid", "stale", "blank"],
+)
+def test_any_access_token_in_the_environment_is_a_problem(doctor, monkeypatch, token, seen):
+    # The provider uses any non-empty access_token ahead of the client credentials (provider/provider.go:333-352
+    # at v1.84.1, written out here by hand), so a valid token is as much a problem as a stale one.
+    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, token)
+    report = doctor()
     assert report.code == 1
-    assert "GENESYSCLOUD_ACCESS_TOKEN is set and rejected" in report.out
+    check = report.check("environment")
+    assert check["status"] == "problem"
+    assert check["summary"] == "GENESYSCLOUD_ACCESS_TOKEN is set"
+    assert "the provider uses a non-empty access token ahead of the client credentials" in check["evidence"][0]
+    assert "provider/provider.go:333-352" in check["evidence"][0]
+    assert "rewrites that user's roles" in check["evidence"][0]
+    assert check["fix"].startswith("unset GENESYSCLOUD_ACCESS_TOKEN")
+    assert "subshell" in check["fix"]
+    if seen:
+        assert any(e.startswith(seen) for e in check["evidence"]), check["evidence"]
+    else:
+        assert len(check["evidence"]) == 1, "a blank token is not sent anywhere"
+    assert report.cause["check"] == "environment"
+
+
+def test_access_token_and_a_contradicting_region_are_both_named(doctor, monkeypatch):
+    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, STALE_ENV_TOKEN)
+    monkeypatch.setenv("GENESYSCLOUD_REGION", "eu-central-1")
+    check = doctor().check("environment")
+    assert "GENESYSCLOUD_REGION=eu-central-1 means eu-central-1, the stack says eu-west-1" in check["evidence"]
+    assert check["fix"].startswith("unset GENESYSCLOUD_ACCESS_TOKEN")
+    assert "unset the region variables named" in check["fix"]
+
+
+def test_no_access_token_leaves_the_environment_ok(doctor):
+    assert doctor().check("environment")["status"] == "ok"
 
 
 def test_secrets_echoed_by_a_server_are_redacted(doctor, org, monkeypatch):
@@ -693,8 +737,10 @@ def test_credentials_never_travel_over_plain_http_to_another_host(doctor):
 
 def test_the_estate_view_reads_what_the_staging_example_declares():
     estate = estate_view.read(run_program(example_config("staging")))
-    oidc = Integration(STG_OIDC, "openid-connect-messenger-configuration")
+    discovery = {"discoveryUri": "https://login.staging.example.com/.well-known/openid-configuration"}
+    oidc = Integration(STG_OIDC, "openid-connect-messenger-configuration", discovery)
     flow = Flow(STG_FLOW, "inboundShortMessage")
+    resolution = IdentityResolution("stg-CRM", "Home", True)
     assert estate.deployments == {
         "www": Deployment(
             "www",
@@ -702,6 +748,7 @@ def test_the_estate_view_reads_what_the_staging_example_declares():
             ("www.staging.example.com", "example-staging.netlify.app"),
             Configuration("stg-www messenger", oidc),
             flow,
+            resolution,
         ),
         "support": Deployment(
             "support",
@@ -709,9 +756,20 @@ def test_the_estate_view_reads_what_the_staging_example_declares():
             ("support.staging.example.com",),
             Configuration("stg-support messenger", oidc),
             flow,
+            resolution,
         ),
     }
     assert estate.oidc_integration == oidc
+    # Written out by hand: the staging example's identity resolution (components/web_messaging.py) and the
+    # properties its OIDC integration declares (components/oidc_integration.yaml: discoveryUri).
+    for deployment in estate.deployments.values():
+        assert deployment.identity_resolution == IdentityResolution("stg-CRM", "Home", True)
+        assert deployment.configuration.declared["headlessModeEnabled"] is True
+        assert deployment.configuration.declared["messenger"] == {"enabled": True}
+        assert deployment.configuration.references["identity-integration-id"] == "Integration 'identity-integration'"
+    assert estate.oidc_integration.properties == {
+        "discoveryUri": "https://login.staging.example.com/.well-known/openid-configuration"
+    }
     crm = Integration(STG_CRM, "custom-rest-actions")
     assert estate.crm_lookup_action == DataAction(STG_CRM, "Look up customer by external id", crm)
     assert estate.role_grants == (RoleGrant("genesys-messaging contact-lookup", "Home"),)
@@ -1077,6 +1135,9 @@ def test_unexpected_shapes_everywhere_never_crash(doctor, org, shape):
         ("/api/v2/integrations/types/{oidc_type}", "oidc-keys"),
         ("/api/v2/integrations/actions", "crm-action"),
         ("/idp/.well-known/openid-configuration", "idp-discovery"),
+        ("/api/v2/webdeployments/deployments/deployment-www/identityresolution", "identity-resolution:www"),
+        ("/api/v2/externalcontacts/externalsources", "identity-resolution:www"),
+        ("/api/v2/integrations/integration-oidc/config/current", f"integration-properties:{STG_OIDC}"),
     ],
 )
 def test_unexpected_shape_names_its_path(doctor, org, path, check):
@@ -1102,12 +1163,15 @@ def test_escape_sequences_in_org_names_are_neutralised(doctor, org):
     org.client["name"] = "deployer" + ESCAPES
     org.deployments[0]["name"] = "stg-www" + ESCAPES
     org.oidc_type()["id"] = "oidc\x1b[31m"
+    org.flows["flow-inbound"]["lockedUser"] = {"id": "user-1", "name": "Jane" + ESCAPES}
+    org.integration_configs["integration-oidc"]["properties"]["extra"] = "x" + ESCAPES
     report = doctor(fmt="text")
     controls = {c for c in report.out if unicodedata.category(c) == "Cc" and c != "\n"}
     assert not controls, controls
     assert "\u202e" not in report.out
     assert "deployer\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\u202eevil\\x0d\\x0a" in report.out
     assert "stg-www\\x1b[2J" in report.out
+    assert "Jane\\x1b[2J" in report.out
     assert "\x1b" not in doctor().out  # JSON escapes them too
 
 
@@ -1130,3 +1194,449 @@ def test_unusable_time_limits_are_usage_errors(doctor, org, option, value):
     assert report.code == 2
     assert f"{option} must be a positive number of seconds" in report.err
     assert not org.hits
+
+
+# --- identity resolution, as the estate declares it (issue 20) --------------------------------------------
+
+STG_SOURCE = "stg-CRM"
+"""The staging example's CRM external source (namePrefix stg- + CRM), by hand."""
+
+
+def test_healthy_identity_resolution_names_the_declared_source(doctor):
+    report = doctor()
+    for site in ("www", "support"):
+        check = report.check(f"identity-resolution:{site}")
+        assert check["status"] == "ok", check
+        assert check["summary"] == f"on, under '{STG_SOURCE}', automerge True"
+
+
+def test_identity_resolution_turned_off(doctor, org):
+    org.identity_resolution["deployment-www"]["resolveIdentities"] = False
+    report = doctor()
+    assert report.code == 1
+    check = report.check("identity-resolution:www")
+    assert check["summary"] == "identity resolution is off: signed-in customers do not land on their External Contact"
+    assert "pulumi up turns it back on" in check["fix"]
+    assert report.check("identity-resolution:support")["status"] == "ok"
+
+
+def test_identity_resolution_never_set(doctor, org):
+    del org.identity_resolution["deployment-support"]  # the fake answers 404
+    check = doctor().check("identity-resolution:support")
+    assert check["status"] == "problem" and check["summary"].startswith("identity resolution is off")
+
+
+def test_identity_resolution_under_another_source(doctor, org):
+    org.external_sources.append({"id": "external-source-zendesk", "name": "Zendesk", "active": True})
+    org.identity_resolution["deployment-www"]["externalSource"] = {"id": "external-source-zendesk"}
+    check = doctor().check("identity-resolution:www")
+    assert check["summary"] == (
+        "it resolves under external source 'Zendesk' (external-source-zendesk), not the stack's "
+        f"'{STG_SOURCE}' (external-source-crm)"
+    )
+
+
+def test_identity_resolution_source_missing_from_the_org(doctor, org):
+    org.external_sources = []
+    check = doctor().check("identity-resolution:www")
+    assert check["summary"] == f"the stack's external source '{STG_SOURCE}' does not exist in the org"
+
+
+def test_identity_resolution_source_matched_by_exact_name_not_prefix(doctor, org):
+    # The listing filters by prefix (ExternalContactsApi.md): 'stg-CRM legacy' must not stand in for 'stg-CRM'.
+    org.external_sources[0]["name"] = f"{STG_SOURCE} legacy"
+    check = doctor().check("identity-resolution:www")
+    assert check["summary"] == f"the stack's external source '{STG_SOURCE}' does not exist in the org"
+
+
+def test_identity_resolution_without_automerge(doctor, org):
+    org.identity_resolution["deployment-support"]["automerge"]["authenticatedWebMessaging"] = False
+    check = doctor().check("identity-resolution:support")
+    assert check["summary"] == "automerge for authenticated web messaging is False, the stack declares True"
+
+
+def test_identity_resolution_in_another_division(doctor, org):
+    org.identity_resolution["deployment-www"]["division"] = {"id": "division-sandbox"}
+    check = doctor().check("identity-resolution:www")
+    assert check["summary"] == f"it creates contacts in division division-sandbox, not the stack's '{stack_division()}'"
+
+
+def test_identity_resolution_follows_the_declared_automerge(doctor, org, monkeypatch):
+    edit = (("site-www-identity-resolution", ("automergeAuthenticated",), False),)
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _edited(planned(stack), edit))
+    report = doctor()
+    assert report.check("identity-resolution:www")["summary"] == (
+        "automerge for authenticated web messaging is True, the stack declares False"
+    )
+    org.identity_resolution["deployment-www"]["automerge"]["authenticatedWebMessaging"] = False
+    assert doctor().check("identity-resolution:www")["status"] == "ok"
+
+
+def test_forbidden_identity_resolution_names_the_permission(doctor, org):
+    org.forbidden.add("/api/v2/webdeployments/deployments/deployment-www/identityresolution")
+    check = doctor().check("identity-resolution:www")
+    assert check["status"] == "problem"
+    assert "webDeployments:identityResolution:view" in check["fix"]
+
+
+def test_a_stack_without_identity_resolution_skips_the_check(doctor, monkeypatch):
+    def without(run: Run) -> Run:
+        kept = [r for r in run.resources if r.name != "site-www-identity-resolution"]
+        return dataclasses.replace(run, resources=kept)
+
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: without(planned(stack)))
+    report = doctor()
+    assert report.check("identity-resolution:www")["status"] == "skipped"
+    assert report.check("identity-resolution:support")["status"] == "ok"
+
+
+# --- a flow locked by someone else (issue 20; provider issue #316) ----------------------------------------
+
+FLOW_LOCK = f"flow-lock:{STG_FLOW}"
+
+
+def test_unlocked_flow(doctor):
+    check = doctor().check(FLOW_LOCK)
+    assert check["status"] == "ok" and check["summary"] == "not locked"
+
+
+def test_flow_locked_by_a_person_names_them(doctor, org):
+    org.flows["flow-inbound"]["lockedUser"] = {"id": "user-jane", "name": "Jane Doe", "email": "jane@example.com"}
+    org.flows["flow-inbound"]["lockedClient"] = {"id": "architect-ui-client", "name": "Architect"}
+    report = doctor()
+    assert report.code == 1
+    check = report.check(FLOW_LOCK)
+    assert check["summary"] == (
+        f"flow '{STG_FLOW}' is locked by user 'Jane Doe' (user-jane, jane@example.com) through OAuth client "
+        "'Architect' (architect-ui-client): the provider cannot publish it"
+    )
+    assert check["fix"].startswith("ask user 'Jane Doe' (user-jane, jane@example.com) to save or discard")
+    assert "force_unlock" in check["fix"] and "non-prod stacks only, never prod" in check["fix"]
+    assert any("#316" in e for e in check["evidence"])
+
+
+def test_flow_locked_by_another_client(doctor, org):
+    org.flows["flow-inbound"]["lockedClient"] = {"id": "client-ci-old", "name": "old-ci-deployer"}
+    check = doctor().check(FLOW_LOCK)
+    assert check["summary"] == (
+        f"flow '{STG_FLOW}' is locked by OAuth client 'old-ci-deployer' (client-ci-old): the provider cannot publish it"
+    )
+
+
+def test_flow_locked_by_the_deployer_itself_is_not_a_problem(doctor, org):
+    org.flows["flow-inbound"]["lockedClient"] = {"id": CLIENT_ID, "name": "pulumi-deployer"}
+    check = doctor().check(FLOW_LOCK)
+    assert check["status"] == "ok" and check["summary"] == "locked by the deployer client itself"
+
+
+def test_lock_is_read_when_no_deployment_routes_to_the_flow(doctor, org):
+    for deployment in org.deployments:
+        deployment["flow"] = None
+    org.flows["flow-inbound"]["lockedUser"] = {"id": "user-jane", "name": "Jane Doe"}
+    report = doctor()
+    assert report.check(FLOW_LOCK)["summary"].startswith(f"flow '{STG_FLOW}' is locked by user 'Jane Doe'")
+    assert org.hits[("GET", "/api/v2/flows")] == 1, "the listing is read once for the flow and lock checks"
+    assert org.hits[("GET", "/api/v2/flows/flow-inbound")] == 1
+
+
+# --- declared integration properties (issue 20) -----------------------------------------------------------
+
+PROPERTIES = f"integration-properties:{STG_OIDC}"
+
+
+def _live_properties(org: FakeOrg) -> dict[str, Any]:
+    return org.integration_configs["integration-oidc"]["properties"]
+
+
+def test_declared_properties_held_by_the_org(doctor):
+    check = doctor().check(PROPERTIES)
+    assert check["status"] == "ok", check
+
+
+def test_an_undeclared_property_on_the_org_is_named_with_the_diff_it_causes(doctor, org):
+    _live_properties(org)["maxRefreshTokenLifetime"] = 86400
+    report = doctor()
+    assert report.code == 1
+    check = report.check(PROPERTIES)
+    assert check["summary"].startswith("property 'maxRefreshTokenLifetime' = 86400 on the org is not declared")
+    assert "reads them all back, so every preview shows a change" in check["summary"]
+
+
+def test_a_null_property_on_the_org_is_not_a_difference(doctor, org):
+    # The provider's JSON equality drops the server's nulls first (util/util_json.go:15-50 at v1.84.1).
+    _live_properties(org)["maxRefreshTokenLifetime"] = None
+    assert doctor().check(PROPERTIES)["status"] == "ok"
+
+
+@pytest.mark.parametrize("key", list(OIDC["properties"]))
+def test_a_declared_property_missing_on_the_org(doctor, org, key):
+    del _live_properties(org)[key]
+    check = doctor().check(PROPERTIES)
+    assert check["status"] == "problem"
+    assert f"property '{key}' is declared (" in check["summary"] and check["summary"].endswith("but the org has none")
+
+
+def test_a_property_with_another_value(doctor, org):
+    _live_properties(org)["discoveryUri"] = "https://login.example.org/.well-known/openid-configuration"
+    check = doctor().check(PROPERTIES)
+    assert check["summary"] == (
+        "property 'discoveryUri' is \"https://login.example.org/.well-known/openid-configuration\" on the org, the "
+        'stack declares "https://login.staging.example.com/.well-known/openid-configuration"'
+    )
+
+
+def test_a_boolean_property_is_not_equal_to_a_number(doctor, org, monkeypatch):
+    declared = {"discoveryUri": _live_properties(org)["discoveryUri"], "allowLogout": True}
+    edit = (("identity-integration", ("config", "properties"), json.dumps(declared)),)
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _edited(planned(stack), edit))
+    _live_properties(org).update(declared, allowLogout=1)
+    assert doctor().check(PROPERTIES)["summary"] == "property 'allowLogout' is 1 on the org, the stack declares true"
+
+
+def test_properties_follow_what_the_estate_declares(doctor, org, monkeypatch):
+    # Whatever the program declares is compared: a key added to the declaration is looked for on the org.
+    declared = {"discoveryUri": _live_properties(org)["discoveryUri"], "maxRefreshTokenLifetime": 86400}
+    edit = (("identity-integration", ("config", "properties"), json.dumps(declared)),)
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _edited(planned(stack), edit))
+    check = doctor().check(PROPERTIES)
+    assert check["summary"] == "property 'maxRefreshTokenLifetime' is declared (86400) but the org has none"
+    _live_properties(org)["maxRefreshTokenLifetime"] = 86400
+    assert doctor().check(PROPERTIES)["status"] == "ok"
+
+
+def test_forbidden_integration_config_names_the_permission(doctor, org):
+    org.forbidden.add("/api/v2/integrations/integration-oidc/config/current")
+    check = doctor().check(PROPERTIES)
+    assert check["status"] == "problem" and check["fix"].startswith("add integrations:integration:view")
+
+
+# --- the published configuration, as declared (issue 20) --------------------------------------------------
+
+
+def _published(org: FakeOrg, site: str) -> dict[str, Any]:
+    return org.config_versions[(f"configuration-{site}", "4")]
+
+
+def test_published_configurations_as_declared(doctor):
+    report = doctor()
+    for site in ("www", "support"):
+        check = report.check(f"configuration:{site}")
+        assert check["status"] == "ok", check
+        notes = " ".join(check["evidence"])
+        assert "authentication_settings.integration_id: a reference to Integration 'identity-integration'" in notes
+
+
+@pytest.mark.parametrize(
+    ("change", "described"),
+    [
+        (
+            lambda v: v["messenger"].update(styles={"primaryColor": "#ff0000"}),
+            'messenger.styles: live {"primaryColor": "#ff0000"}, the stack declares none',
+        ),
+        (
+            lambda v: v.update(cobrowse={"enabled": False, "allowAgentControl": False}),
+            'cobrowse: live {"allowAgentControl": false, "enabled": false}, the stack declares none',
+        ),
+        (
+            lambda v: v["headlessMode"].update(enabled=False),
+            "headlessMode.enabled (headless_mode_enabled): live false, the stack declares true",
+        ),
+        (
+            lambda v: v.pop("messenger"),
+            'messenger: the stack declares {"enabled": true}, the live version has none',
+        ),
+        (
+            lambda v: v["languages"].reverse(),
+            'languages: live ["de", "nl", "en-us"], the stack declares ["en-us", "nl", "de"]',
+        ),
+        (
+            lambda v: v.update(description="Edited in the UI"),
+            'description: live "Edited in the UI", the stack declares "Headless, authenticated Messenger for ',
+        ),
+        (
+            lambda v: v["authenticationSettings"].update(allowSessionUpgrade=True),
+            "authenticationSettings.allowSessionUpgrade (authentication_settings.allow_session_upgrade): live true, "
+            "the stack declares false",
+        ),
+    ],
+    ids=[
+        "undeclared-styles",
+        "undeclared-block",
+        "headless",
+        "missing-block",
+        "language-order",
+        "description",
+        "session-upgrade",
+    ],
+)
+def test_each_difference_is_named_by_path(doctor, org, change, described):
+    change(_published(org, "www"))
+    report = doctor()
+    assert report.code == 1
+    check = report.check("configuration:www")
+    assert check["status"] == "problem"
+    assert any(e.startswith(described) for e in check["evidence"]), check["evidence"]
+    assert "on every preview" in check["fix"]
+    assert report.check("configuration:support")["status"] == "ok"
+
+
+def test_undeclared_zero_values_are_not_differences(doctor, org):
+    # Read back as their zero value, they match an attribute the stack leaves out.
+    version = _published(org, "support")
+    version.update(customI18nLabels=[], position=None)
+    version["messenger"].update(sessionPersistenceType="", fileUpload=None)
+    assert doctor().check("configuration:support")["status"] == "ok"
+
+
+# Blocks a later program may declare, as Pulumi names them (the bridge's camelCase, lists pluralised) and as the
+# API returns them (platform SDK 257.1.0 models: FileUploadMode.md maxFileSizeKB, ConversationAppSettings.md
+# autoStart, JourneyEventsSettings.md formsTrackEvents, CobrowseSettings.md pauseCriteria,
+# SupportCenterCategory.md image.source.defaultUrl), both written by hand.
+MORE_DECLARED = {
+    "messenger": {
+        "enabled": True,
+        "fileUpload": {"modes": [{"fileTypes": ["image/png"], "maxFileSizeKb": 10240}]},
+        "apps": {"conversations": {"enabled": True, "autoStartEnabled": True}},
+    },
+    "journeyEvents": {
+        "enabled": True,
+        "formTrackEvents": [
+            {"selector": "#f", "formName": "f", "captureDataOnFormAbandon": True, "captureDataOnFormSubmit": False}
+        ],
+    },
+    "cobrowse": {"enabled": True, "pauseCriterias": [{"urlFragment": "/pay", "condition": "includes"}]},
+    "supportCenter": {"enabled": True, "enabledCategories": [{"categoryId": "cat-1", "imageUri": "https://i/1.png"}]},
+}
+MORE_LIVE = {
+    "messenger": {
+        "enabled": True,
+        "fileUpload": {"modes": [{"fileTypes": ["image/png"], "maxFileSizeKB": 10240}]},
+        "apps": {"conversations": {"enabled": True, "autoStart": {"enabled": True}}},
+    },
+    "journeyEvents": {
+        "enabled": True,
+        "formsTrackEvents": [
+            {"selector": "#f", "formName": "f", "captureDataOnFormAbandon": True, "captureDataOnFormSubmit": False}
+        ],
+    },
+    "cobrowse": {"enabled": True, "pauseCriteria": [{"urlFragment": "/pay", "condition": "includes"}]},
+    "supportCenter": {
+        "enabled": True,
+        "enabledCategories": [{"id": "cat-1", "image": {"source": {"defaultUrl": "https://i/1.png"}}}],
+    },
+}
+
+
+def _declaring_more(run: Run) -> Run:
+    resources = list(run.resources)
+    (index,) = [i for i, r in enumerate(resources) if r.name == "site-www-configuration"]
+    inputs = {**resources[index].inputs, **copy.deepcopy(MORE_DECLARED)}
+    resources[index] = dataclasses.replace(resources[index], inputs=inputs)
+    return dataclasses.replace(run, resources=resources)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda v: None, None),
+        (
+            lambda v: v["messenger"]["fileUpload"]["modes"][0].update(maxFileSizeKB=5120),
+            "messenger.fileUpload.modes[0].maxFileSizeKB",
+        ),
+        (
+            lambda v: v["messenger"]["apps"]["conversations"]["autoStart"].update(enabled=False),
+            "messenger.apps.conversations.autoStart.enabled",
+        ),
+        (
+            lambda v: v["journeyEvents"]["formsTrackEvents"][0].update(formName="g"),
+            "journeyEvents.formsTrackEvents[0].formName",
+        ),
+        (lambda v: v["cobrowse"]["pauseCriteria"].clear(), "cobrowse.pauseCriteria"),
+        (
+            lambda v: v["supportCenter"]["enabledCategories"][0]["image"]["source"].update(defaultUrl="x"),
+            "supportCenter.enabledCategories[0].image.source.defaultUrl",
+        ),
+    ],
+    ids=["agrees", "file-size", "auto-start", "form-name", "pause-criteria", "category-image"],
+)
+def test_the_comparison_follows_what_the_estate_declares(doctor, org, monkeypatch, change, path):
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _declaring_more(planned(stack)))
+    version = _published(org, "www")
+    version.update(copy.deepcopy(MORE_LIVE))
+    change(version)
+    check = doctor().check("configuration:www")
+    if path is None:
+        assert check["status"] == "ok", check
+        return
+    assert check["status"] == "problem"
+    assert check["summary"].endswith(f"1 place(s): {path}"), check["summary"]
+
+
+def test_a_deployment_on_another_configuration_is_not_compared_field_by_field(doctor, org):
+    _published(org, "www")["name"] = "stg-support messenger"
+    check = doctor().check("configuration:www")
+    assert check["status"] == "skipped"
+    assert check["summary"] == "the deployment serves 'stg-support messenger' (see the deployment check)"
+
+
+def _provider_paths(attributes: dict[str, Any], prefix: str = "") -> set[str]:
+    paths = set()
+    for name, attribute in attributes.items():
+        paths.add(prefix + name)
+        paths |= _provider_paths(attribute.get("attributes") or {}, f"{prefix}{name}.")
+    return paths
+
+
+def test_every_mapped_field_is_an_attribute_of_the_provider():
+    # The oracle is the provider's schema as extracted at v1.84.1 (components/provider_schema.json), not the table.
+    table = json.loads((ROOT / "preflight" / "messenger_api_fields.json").read_text())
+    schema = json.loads((ROOT / "components" / "provider_schema.json").read_text())["resources"]
+    known = _provider_paths(schema[table["resource"]]["attributes"])
+    listed = {*table["renamed"], *table["not_compared"]}
+    assert listed <= known, sorted(listed - known)
+    assert table["_source"]["commit"] == schema_commit()
+
+
+def schema_commit() -> str:
+    return json.loads((ROOT / "components" / "provider_schema.json").read_text())["_source"]["commit"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "live", "same"),
+    [
+        (True, 1, False),
+        (1, 1.0, True),
+        (0, False, False),
+        ([1, True], [1, True], True),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+    ],
+)
+def test_json_equality_tells_booleans_from_numbers(declared, live, same):
+    assert doctor_configuration.equal(declared, live) is same
+
+
+def test_secret_and_unknown_declared_values_are_neither_compared_nor_shown(doctor, org, monkeypatch):
+    from pulumi.runtime.rpc import UNKNOWN, _special_secret_sig, _special_sig_key
+
+    hidden = "hidden-description-9f2e"
+    secret = {_special_sig_key: _special_secret_sig, "value": hidden}
+    edits = (
+        ("site-www-configuration", ("description",), secret),
+        ("site-www-configuration", ("languages",), ["en-us", UNKNOWN]),
+    )
+    monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _edited(planned(stack), edits))
+    report = doctor()
+    check = report.check("configuration:www")
+    assert check["status"] == "ok", check
+    notes = " ".join(check["evidence"])
+    assert "description: a secret or a value known only after deploy, not compared" in notes
+    assert "languages: holds a secret or a value known only after deploy, not compared" in notes
+    assert hidden not in report.out
+
+
+def test_external_sources_are_followed_across_cursor_pages(doctor, org):
+    org.page_size = 1
+    org.external_sources.insert(0, {"id": "external-source-old", "name": f"{STG_SOURCE} (old)", "active": False})
+    report = doctor()
+    assert report.check("identity-resolution:www")["status"] == "ok", report.check("identity-resolution:www")
+    assert org.hits[("GET", "/api/v2/externalcontacts/externalsources")] == 2, "two pages, read once per run"
