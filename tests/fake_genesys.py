@@ -67,8 +67,8 @@ ERROR_DETAIL_CHARS = 200
 """Where the client cuts an error message (components/genesys_api.py); the "long" echo puts a secret across it."""
 
 
-def spec_properties() -> dict[str, str]:
-    """The OIDC integration's property keys and the identityProvider attribute each is valued from."""
+def spec_properties() -> dict[str, dict[str, Any]]:
+    """The OIDC integration's property entries: key -> {setting: identityProvider attribute} or {value: fixed}."""
     return dict(oidc_integration_spec()["properties"])
 
 
@@ -199,13 +199,16 @@ class FakeOrg:
         }
         self.integrations = [crm, oidc]
         # The OIDC integration's properties as `pulumi up` leaves them: each key components/oidc_integration.yaml
-        # declares, valued from the identityProvider setting it names (the file maps key -> setting attribute).
+        # declares, with its fixed value or the identityProvider setting it names (the file's two kinds of entry).
         idp = s.identity_provider
         self.integration_configs["integration-oidc"] = {
             "id": "integration-oidc",
             "name": oidc["name"],
             "version": 3,
-            "properties": {key: getattr(idp, attr, attr) for key, attr in spec_properties().items()},
+            "properties": {
+                key: entry["value"] if "value" in entry else getattr(idp, entry["setting"])
+                for key, entry in spec_properties().items()
+            },
             "advanced": {},
             "notes": "",
             "credentials": {"clientCredentials": {"id": "credential-oidc", "name": oidc["name"]}},

@@ -737,8 +737,13 @@ def test_credentials_never_travel_over_plain_http_to_another_host(doctor):
 
 def test_the_estate_view_reads_what_the_staging_example_declares():
     estate = estate_view.read(run_program(example_config("staging")))
-    discovery = {"discoveryUri": "https://login.staging.example.com/.well-known/openid-configuration"}
-    oidc = Integration(STG_OIDC, "openid-connect-messenger-configuration", discovery)
+    # Every property of the type's Configuration tab (help.genesys.cloud "Get started with authenticated web
+    # messaging"): the discovery URI from the stack, the refresh token lifetime at 24 hours.
+    properties = {
+        "discoveryUri": "https://login.staging.example.com/.well-known/openid-configuration",
+        "maxRefreshTokenLifetime": 86400,
+    }
+    oidc = Integration(STG_OIDC, "openid-connect-messenger-configuration", properties)
     flow = Flow(STG_FLOW, "inboundShortMessage")
     resolution = IdentityResolution("stg-CRM", "Home", True)
     assert estate.deployments == {
@@ -767,9 +772,7 @@ def test_the_estate_view_reads_what_the_staging_example_declares():
         assert deployment.configuration.declared["headlessModeEnabled"] is True
         assert deployment.configuration.declared["messenger"] == {"enabled": True}
         assert deployment.configuration.references["identity-integration-id"] == "Integration 'identity-integration'"
-    assert estate.oidc_integration.properties == {
-        "discoveryUri": "https://login.staging.example.com/.well-known/openid-configuration"
-    }
+    assert estate.oidc_integration.properties == properties
     crm = Integration(STG_CRM, "custom-rest-actions")
     assert estate.crm_lookup_action == DataAction(STG_CRM, "Look up customer by external id", crm)
     assert estate.role_grants == (RoleGrant("genesys-messaging contact-lookup", "Home"),)
@@ -1354,17 +1357,17 @@ def test_declared_properties_held_by_the_org(doctor):
 
 
 def test_an_undeclared_property_on_the_org_is_named_with_the_diff_it_causes(doctor, org):
-    _live_properties(org)["maxRefreshTokenLifetime"] = 86400
+    _live_properties(org)["implicitFlowSupport"] = True  # a key the stack does not declare
     report = doctor()
     assert report.code == 1
     check = report.check(PROPERTIES)
-    assert check["summary"].startswith("property 'maxRefreshTokenLifetime' = 86400 on the org is not declared")
+    assert check["summary"].startswith("property 'implicitFlowSupport' = true on the org is not declared")
     assert "reads them all back, so every preview shows a change" in check["summary"]
 
 
 def test_a_null_property_on_the_org_is_not_a_difference(doctor, org):
     # The provider's JSON equality drops the server's nulls first (util/util_json.go:15-50 at v1.84.1).
-    _live_properties(org)["maxRefreshTokenLifetime"] = None
+    _live_properties(org)["implicitFlowSupport"] = None
     assert doctor().check(PROPERTIES)["status"] == "ok"
 
 
@@ -1389,18 +1392,19 @@ def test_a_boolean_property_is_not_equal_to_a_number(doctor, org, monkeypatch):
     declared = {"discoveryUri": _live_properties(org)["discoveryUri"], "allowLogout": True}
     edit = (("identity-integration", ("config", "properties"), json.dumps(declared)),)
     monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _edited(planned(stack), edit))
+    _live_properties(org).clear()
     _live_properties(org).update(declared, allowLogout=1)
     assert doctor().check(PROPERTIES)["summary"] == "property 'allowLogout' is 1 on the org, the stack declares true"
 
 
 def test_properties_follow_what_the_estate_declares(doctor, org, monkeypatch):
     # Whatever the program declares is compared: a key added to the declaration is looked for on the org.
-    declared = {"discoveryUri": _live_properties(org)["discoveryUri"], "maxRefreshTokenLifetime": 86400}
+    declared = {**_live_properties(org), "sessionTimeout": 600}
     edit = (("identity-integration", ("config", "properties"), json.dumps(declared)),)
     monkeypatch.setattr(doctor_cli, "run_program", lambda stack: _edited(planned(stack), edit))
     check = doctor().check(PROPERTIES)
-    assert check["summary"] == "property 'maxRefreshTokenLifetime' is declared (86400) but the org has none"
-    _live_properties(org)["maxRefreshTokenLifetime"] = 86400
+    assert check["summary"] == "property 'sessionTimeout' is declared (600) but the org has none"
+    _live_properties(org)["sessionTimeout"] = 600
     assert doctor().check(PROPERTIES)["status"] == "ok"
 
 
