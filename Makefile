@@ -4,9 +4,15 @@ VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STACK  ?= staging
+FROM   ?= staging
+TO     ?= prod
 FORMAT ?= text
+# The live, read-only commands on one stack's org: the same shape (`--stack`, `--format`), the deployer
+# client's credentials from GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET in the environment, one recipe below.
+# Another command of that shape is one more name here (and its `##` line).
+LIVE   := doctor adopt
 
-.PHONY: venv test lint plan snapshot clean
+.PHONY: help venv test lint plan diff promote snapshot clean $(LIVE)
 
 # The version is checked before anything is built, and a failed install leaves no .venv behind for a
 # later run (perhaps with another Python) to reuse half-built.
@@ -34,9 +40,28 @@ lint: $(VENV)/.installed
 plan: $(VENV)/.installed
 	@$(PY) -m preflight plan --stack $(STACK) --format $(FORMAT)
 
+## diff: what differs between two stacks, resource by resource (FROM=staging TO=prod, stack names or files; FORMAT=text|markdown|json); offline
+diff: $(VENV)/.installed
+	@$(PY) -m preflight diff $(FROM) $(TO) --format $(FORMAT)
+
+## promote: the promotion guard: fails unless TO differs from FROM only in its settings (FROM=staging TO=prod, FORMAT=text|json); offline
+promote: $(VENV)/.installed
+	@$(PY) -m preflight promote --from $(FROM) --to $(TO) --format $(FORMAT)
+
+## doctor: the live, read-only diagnosis of STACK's org, naming the cause of a 401/403 (STACK=..., FORMAT=text|json)
+## adopt: finds what STACK declares that already exists in its org; writes adopt.json for pulumi import (docs/adopt.md)
+# Silent recipe: `make doctor FORMAT=json > doctor.json` must write only the report.
+$(LIVE): $(VENV)/.installed
+	@$(PY) -m preflight $@ --stack $(STACK) --format $(FORMAT)
+
 ## snapshot: regenerate tests/snapshots/ (the declared estate of the example stacks) after an intended change
 snapshot: $(VENV)/.installed
 	@$(PY) scripts/snapshot_estate.py
 
+## help: this list
+help:
+	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
+
+## clean: remove the virtualenv and the tools' caches
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -475,6 +475,11 @@ def test_drift_check_runs_nightly_and_only_the_report_job_writes_issues() -> Non
 # --- least privilege and supply chain --------------------------------------------------------------------
 
 
+def reads_state(job: dict[str, Any]) -> bool:
+    """The job runs a Pulumi command on a stack's state (so it may need the state bucket's credentials)."""
+    return any(pulumi_commands(job, verb) for verb in ("preview", "up", "refresh"))
+
+
 def test_permissions_are_least_privilege_at_the_top_and_set_on_every_job() -> None:
     allowed_writes = {("pr-comment.yml", "comment", "pull-requests"), ("drift.yml", "report", "issues")}
     for path in workflow_files():
@@ -483,8 +488,13 @@ def test_permissions_are_least_privilege_at_the_top_and_set_on_every_job() -> No
     for name, job_id, job in all_jobs():
         permissions = job.get("permissions")
         assert isinstance(permissions, dict), f"{name}:{job_id} has no explicit permissions map"
+        # An OIDC token for the state bucket, in exactly the jobs that read state, beside their secrets.
+        if reads_state(job):
+            assert permissions.get("id-token") == "write", f"{name}:{job_id} reads state without id-token: write"
+        else:
+            assert "id-token" not in permissions, f"{name}:{job_id} may mint an OIDC token it does not use"
         for scope, level in permissions.items():
-            if level == "write":
+            if level == "write" and scope != "id-token":
                 assert (name, job_id, scope) in allowed_writes, f"{name}:{job_id} may write {scope}"
                 assert "secrets." not in yaml.safe_dump(job), f"{name}:{job_id} writes {scope} and holds secrets"
 
@@ -595,3 +605,163 @@ def test_deploy_refuses_placeholder_secrets_before_each_pulumi_up() -> None:
         job = deploy["jobs"][job_id]
         guard = index_of(job, f"preflight plan --stack {job_id} --require-real-secrets")
         assert guard < index_of(job, "pulumi up"), f"deploy.yml:{job_id} runs pulumi up before the placeholder check"
+
+
+# --- object-store state: OIDC cloud credentials, switched on by a variable ------------------------------
+
+STATE_CLOUD = "vars.PULUMI_STATE_CLOUD"
+# The official action of each cloud and the inputs it takes for GitHub OIDC (each action's action.yml at the
+# pinned commit: aws-actions/configure-aws-credentials v6.2.3, google-github-actions/auth v3.0.0, Azure/login v3.0.1).
+CLOUD_ACTIONS = {
+    "aws": ("aws-actions/configure-aws-credentials", {"role-to-assume", "aws-region"}),
+    "gcp": ("google-github-actions/auth", {"workload_identity_provider", "service_account"}),
+    "azure": ("azure/login", {"client-id", "tenant-id", "subscription-id"}),
+}
+
+
+def github_if(expression: str, value: str) -> bool:
+    """A step's `if:` over PULUMI_STATE_CLOUD, evaluated as GitHub does (string comparison ignores case)."""
+    body = re.fullmatch(r"\$\{\{(.*)\}\}", expression.strip(), re.S)
+    code = (body.group(1) if body else expression).replace("&&", " and ").replace("||", " or ")
+    code = re.sub(r"'([^']*)'", lambda m: repr(m.group(1).lower()), code).replace(STATE_CLOUD, "cloud")
+    assert re.fullmatch(r"[\s()!=a-z'_]*", code.replace(" and ", "").replace(" or ", "")), f"unexpected: {code}"
+    return bool(eval(code, {"__builtins__": {}}, {"cloud": value.lower()}))  # the expression is checked above
+
+
+def cloud_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if STATE_CLOUD in str(s.get("if", ""))]
+
+
+def test_every_job_reading_state_gets_the_same_cloud_credential_steps() -> None:
+    state_jobs = [(name, job_id, job) for name, job_id, job in all_jobs() if reads_state(job)]
+    assert {(n, j) for n, j, _ in state_jobs} == {
+        ("deploy.yml", "staging"),
+        ("deploy.yml", "prod"),
+        ("pull-request.yml", "preview"),
+        ("drift.yml", "check"),
+    }, state_jobs
+    first = cloud_steps(state_jobs[0][2])
+    for name, job_id, job in all_jobs():
+        if reads_state(job):
+            assert cloud_steps(job) == first, f"{name}:{job_id}: its cloud credential steps differ from the others'"
+        else:
+            assert not cloud_steps(job), f"{name}:{job_id} reads no state but sets cloud credentials"
+
+
+@pytest.mark.parametrize(
+    ("name", "job_id"),
+    [("deploy.yml", "staging"), ("deploy.yml", "prod"), ("pull-request.yml", "preview"), ("drift.yml", "check")],
+)
+def test_cloud_credentials_come_from_the_official_action_chosen_by_the_variable(name: str, job_id: str) -> None:
+    job = workflow(name)["jobs"][job_id]
+    chosen = cloud_steps(job)
+    for cloud, (action, inputs) in CLOUD_ACTIONS.items():
+        (step,) = [s for s in chosen if s.get("uses", "").split("@")[0].lower() == action]
+        assert github_if(step["if"], cloud), f"{action} does not run for {STATE_CLOUD} == {cloud}"
+        assert set(step["with"]) == inputs, f"{action}: {step['with']}"
+        for key, value in step["with"].items():
+            # Identities are settings, not secrets: variables, never a literal and never a secret.
+            assert re.fullmatch(r"\$\{\{ vars\.PULUMI_STATE_[A-Z_]+ \}\}", value), f"{action}: {key}: {value}"
+    # Exactly one credential step for each cloud, none without the variable, and a typo stops the job.
+    for value in ("", "aws", "gcp", "azure", "AWS", "s3", "gcs", "azblob"):
+        running = [s.get("uses", "guard").split("@")[0] for s in chosen if github_if(s["if"], value)]
+        known = value.lower() in CLOUD_ACTIONS
+        if value == "":
+            assert running == [], f"unset: nothing may run, {running} does"
+        elif known:
+            assert running == [CLOUD_ACTIONS[value.lower()][0]], f"{value}: {running}"
+        else:
+            assert running == ["guard"], f"{value!r} must stop the job, not pass without credentials: {running}"
+    (guard,) = [s for s in chosen if "run" in s]
+    assert bash(guard["run"], ROOT).returncode == 1, "the guard step must fail the job"
+    # After the install (no package install runs with cloud credentials), before the first Pulumi command.
+    indices = [steps(job).index(s) for s in chosen]
+    assert indices == list(range(indices[0], indices[0] + len(chosen))), "the cloud steps are one run of steps"
+    assert index_of(job, "pip install") < indices[0], "the package install must come before the cloud credentials"
+    first_pulumi = min(i for i, s in enumerate(steps(job)) if re.search(r"^\s*pulumi ", s.get("run", ""), re.M))
+    assert indices[-1] < first_pulumi, "the cloud steps must run before Pulumi reads the state"
+
+
+def test_every_state_variable_is_documented() -> None:
+    used = set()
+    for path in workflow_files():
+        used |= set(re.findall(r"vars\.([A-Z_]+)", path.read_text()))
+    assert "PULUMI_STATE_CLOUD" in used, used
+    ci = (ROOT / "docs" / "ci.md").read_text()
+    readme = (ROOT / "README.md").read_text().split("## Setting up the repository", 1)[1].split("\n## ", 1)[0]
+    for variable in used:
+        assert f"`{variable}`" in ci, f"docs/ci.md does not document {variable}"
+    assert "`PULUMI_STATE_CLOUD`" in readme, "the README's repository set-up does not name PULUMI_STATE_CLOUD"
+
+
+# --- the deploy jobs: doctor first, an empty preview after `up` -----------------------------------------
+
+
+def sandbox(where: Path, **exits: int) -> tuple[Path, dict[str, str]]:
+    """A directory whose `pulumi` (on PATH) and .venv/bin/python record their argv and exit as told (per pulumi
+    verb, `doctor` for the python one); returns it and the environment to run a step's script in it."""
+    bin_dir, log = where / "bin", where / "calls"
+    (where / ".venv" / "bin").mkdir(parents=True)
+    bin_dir.mkdir()
+    verbs = f"up) exit {exits.get('up', 0)};; preview) exit {exits.get('preview', 0)};;"
+    (bin_dir / "pulumi").write_text(f'#!/bin/sh\necho "pulumi $*" >> "{log}"\ncase "$1" in {verbs} esac\n')
+    (where / ".venv" / "bin" / "python").write_text(
+        f'#!/bin/sh\necho "python $*" >> "{log}"\nexit {exits.get("doctor", 0)}\n'
+    )
+    for stub in (bin_dir / "pulumi", where / ".venv" / "bin" / "python"):
+        stub.chmod(0o755)
+    return where, {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+def calls(where: Path) -> list[str]:
+    log = where / "calls"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_deploy_runs_doctor_before_pulumi_up_and_stops_on_its_exit_1(stack: str, tmp_path: Path) -> None:
+    job = workflow("deploy.yml")["jobs"][stack]
+    doctor = index_of(job, f".venv/bin/python -m preflight doctor --stack {stack}")
+    assert doctor < index_of(job, "pulumi up"), f"deploy.yml:{stack} runs pulumi up before the doctor"
+    step = steps(job)[doctor]
+    assert not step.get("continue-on-error") and "if" not in step, f"deploy.yml:{stack}: the doctor must gate"
+    # The doctor needs the deployer's client and nothing else: no state, no passphrase.
+    assert set(step["env"]) == set(GENESYS_SECRETS), step["env"]
+    problem, env = sandbox(tmp_path / "problem", doctor=1)
+    assert bash(step["run"], problem, **env).returncode != 0, "the doctor's exit 1 must fail the step"
+    assert calls(problem) == [f"python -m preflight doctor --stack {stack}"], calls(problem)
+    clean, env = sandbox(tmp_path / "clean", doctor=0)
+    assert bash(step["run"], clean, **env).returncode == 0
+
+
+def _options(command: str) -> dict[str, str]:
+    words = command.split()
+    return {
+        w: words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--stack", "--policy-pack", "--policy-pack-config")
+    }
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_deploy_previews_after_each_up_and_fails_on_any_change(stack: str, tmp_path: Path) -> None:
+    job = workflow("deploy.yml")["jobs"][stack]
+    (up,) = pulumi_commands(job, "up")
+    (preview,) = pulumi_commands(job, "preview")
+    assert "--expect-no-changes" in preview, preview
+    assert (
+        _options(preview)
+        == _options(up)
+        == {
+            "--stack": stack,
+            "--policy-pack": "policy",
+            "--policy-pack-config": f"policy/config.{stack}.json",
+        }
+    ), (up, preview)
+    step = steps(job)[index_of(job, "pulumi up")]
+    clean, env = sandbox(tmp_path / "clean")
+    assert bash(step["run"], clean, **env).returncode == 0
+    assert [c.split()[1] for c in calls(clean)] == ["up", "preview"], "the preview follows the up"
+    changed, env = sandbox(tmp_path / "changed", preview=1)
+    assert bash(step["run"], changed, **env).returncode != 0, "a preview that finds changes must fail the deploy"
+    failed, env = sandbox(tmp_path / "failed", up=1)
+    assert bash(step["run"], failed, **env).returncode != 0
+    assert [c.split()[1] for c in calls(failed)] == ["up"], "no preview after a failed up"
