@@ -310,10 +310,6 @@ def test_the_stubbed_run_sees_an_exported_token(tmp_path: Path):
     assert [TOKEN in c.seen for c in calls] == [True, True], calls
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bootstrap/ has no reader client yet: issue 20 adds it; then this passes and the mark must go",
-)
 def test_the_outputs_the_repository_setup_names_exist(committed_bootstrap_outputs):
     named = re.findall(r"`pulumi\s+stack\s+output\s+(?:--show-secrets\s+)?(\w+)`", section("Setting up the repository"))
     assert named, "the set-up names no bootstrap output"
