@@ -7,6 +7,8 @@ STACK  ?= staging
 FROM   ?= staging
 TO     ?= prod
 FORMAT ?= text
+# More options of the command, e.g. `make doctor STACK=staging ARGS=--before-up`.
+ARGS   ?=
 # The live, read-only commands on one stack's org: the same shape (`--stack`, `--format`), the deployer
 # client's credentials from GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET in the environment, one recipe below.
 # Another command of that shape is one more name here (and its `##` line).
@@ -48,11 +50,11 @@ diff: $(VENV)/.installed
 promote: $(VENV)/.installed
 	@$(PY) -m preflight promote --from $(FROM) --to $(TO) --format $(FORMAT)
 
-## doctor: the live, read-only diagnosis of STACK's org, naming the cause of a 401/403 (STACK=..., FORMAT=text|json)
+## doctor: the live, read-only diagnosis of STACK's org, naming the cause of a 401/403 (STACK=..., FORMAT=text|json, ARGS=--before-up before an up)
 ## adopt: finds what STACK declares that already exists in its org; writes adopt.json for pulumi import (docs/adopt.md)
 # Silent recipe: `make doctor FORMAT=json > doctor.json` must write only the report.
 $(LIVE): $(VENV)/.installed
-	@$(PY) -m preflight $@ --stack $(STACK) --format $(FORMAT)
+	@$(PY) -m preflight $@ --stack $(STACK) --format $(FORMAT) $(ARGS)
 
 ## snapshot: regenerate tests/snapshots/ (the declared estate of the example stacks) after an intended change
 snapshot: $(VENV)/.installed

@@ -55,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the client lives (sends them to those hosts; off by default)",
     )
     parser.add_argument(
+        "--before-up",
+        action="store_true",
+        help="the check before a `pulumi up` (the deploy workflow's): an object the stack declares that the org does "
+        "not hold yet is what up creates, not a problem; everything that exists, and the credentials, roles, "
+        "OpenID Connect type and discovery document, are checked as always",
+    )
+    parser.add_argument(
         "--discovery-url",
         help="fetch the IdP discovery document from here instead of identityProvider.discoveryUri (the issuer is "
         "still compared with discoveryUri); for a mirror or a test server",
@@ -155,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
             probe_regions=args.probe_regions,
             timeout=args.timeout,
             environ=os.environ,
+            before_up=args.before_up,
         )
         token = functools.partial(doctor_checks.check_token, client_secret=client_secret)
         checks = [

@@ -91,6 +91,15 @@ class Context:
     timeout: float
     environ: Mapping[str, str]
     cache: dict[str, Any] = field(default_factory=dict)
+    before_up: bool = False
+    """Run before a `pulumi up` (--before-up): a declared object the org lacks is what up creates."""
+
+
+def not_created(ctx: Context, check: str, title: str, summary: str, evidence: list[str], fix: str) -> Result:
+    """A declared object the org does not hold: a problem once deployed; before `pulumi up`, what up creates."""
+    if ctx.before_up:
+        return Result(check, title, SKIPPED, f"{summary}: `pulumi up` creates it", evidence)
+    return Result(check, title, PROBLEM, summary, evidence, fix)
 
 
 def region_login_urls() -> dict[str, str]:

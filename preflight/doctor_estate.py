@@ -31,6 +31,7 @@ from preflight.doctor_checks import (
     Result,
     error_fix,
     guarded,
+    not_created,
     shape_problem,
 )
 from preflight.estate_view import Configuration, Deployment
@@ -116,10 +117,10 @@ def _deployment(ctx: Context, site: Deployment, title: str) -> Result:
     deployment = by_name(org_deployments(ctx), name)
     if deployment is None:
         names = ", ".join(sorted(d.get("name", "?") for d in org_deployments(ctx)))
-        return Result(
+        return not_created(
+            ctx,
             check,
             title,
-            PROBLEM,
             f"no web deployment named '{name}'",
             [f"deployments in the org: {names or 'none'}"],
             "deploy the stack (pulumi up) or check genesys-messaging:namePrefix and the org/region",
@@ -199,15 +200,16 @@ def _flow(ctx: Context, site: Deployment, title: str) -> Result:
         flow = by_name(flows_named(ctx, expected, flow_type), expected)
         routes = "the deployment routes to no flow" if deployment else "there is no deployment to route to it"
         if flow is None:
-            return Result(
+            return not_created(
+                ctx,
                 check,
                 title,
-                PROBLEM,
                 f"no flow named '{expected}' and {routes}",
                 [],
                 "publish the inbound message flow and set it on the deployment (pulumi up)",
             )
-        problems.append(f"{routes}; the stack's flow exists")
+        if deployment is not None or not ctx.before_up:  # before up, a deployment still to create routes later
+            problems.append(f"{routes}; the stack's flow exists")
     evidence = [f"flow '{flow.get('name')}' ({flow.get('id')}): type {flow.get('type')}"]
     if str(flow.get("type", "")).lower() != flow_type:
         problems.append(f"the flow is of type {flow.get('type')}, not {flow_type.upper()}")
@@ -279,7 +281,9 @@ def _oidc(ctx: Context, title: str) -> Result:
         right = resolved.get("id") if resolved else "<id of the OpenID Connect Messenger Configuration type>"
         fixes.append(f"pulumi config set genesys-messaging:oidcIntegrationType {right}")
     integration = by_name(org_integrations(ctx), name)
-    if integration is None:
+    if integration is None and ctx.before_up:
+        evidence.append(f"no integration named '{name}' yet: `pulumi up` creates it")
+    elif integration is None:
         problems.append(f"no integration named '{name}'")
         fixes.append("create it (pulumi up); authenticated messaging cannot start without it")
     else:
@@ -444,10 +448,10 @@ def _crm_action(ctx: Context, title: str) -> Result:
     note = "the API exposes no last test/execution result for an action; test it in Admin > Integrations > Actions"
     if action is None:
         seen = [f"{a.get('category')}/{a.get('name')}" for a in found]
-        return Result(
+        return not_created(
+            ctx,
             "crm-action",
             title,
-            PROBLEM,
             f"no data action '{category}/{name}'",
             [f"same name elsewhere: {seen}", note],
             "deploy the stack (pulumi up); the inbound flow calls the action by category and name",

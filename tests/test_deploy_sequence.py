@@ -253,7 +253,8 @@ def run_with_stubs(tmp_path: Path, script: str, env: dict[str, str]) -> list[Cal
     watched = " ".join(f'"${{{name}+{name}}}"' for name in (TOKEN, *CLIENT))
     # Three lines per call: the directory, the watched variables set, the argv (fields end in \x1f).
     fields = f'pwd -P; printf "%s\\037" {watched}; echo; printf "%s\\037" "$0" "$@"; echo'
-    record = f'#!/bin/sh\n{{ {fields}; }} >> "$CALLS"\n'
+    # One write per call: `curl ... | sh` runs two stubs at once, and three appends each would interleave.
+    record = f'#!/bin/sh\nline=$({{ {fields}; }})\nprintf "%s\\n" "$line" >> "$CALLS"\n'
     # python too, though the block must not call it (test above): so a bare python fails on what it sees.
     for tool in ("curl", "sh", "make", "pulumi", "python", "python3"):
         (stubs / tool).write_text(record)

@@ -43,7 +43,7 @@ from preflight.estate_view import (
 from preflight.inprocess import Run, run_program
 from tests.conftest import EXAMPLES, ROOT, example_config
 from tests.conftest import planned_once as planned
-from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, policies, serve
+from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, OIDC_TYPE_NAME, FakeOrg, policies, serve
 
 OIDC_FILE = "components/oidc_integration.yaml"
 GRANTED = ("contact-lookup",)
@@ -1644,3 +1644,38 @@ def test_external_sources_are_followed_across_cursor_pages(doctor, org):
     report = doctor()
     assert report.check("identity-resolution:www")["status"] == "ok", report.check("identity-resolution:www")
     assert org.hits[("GET", "/api/v2/externalcontacts/externalsources")] == 2, "two pages, read once per run"
+
+
+# --- before the first `pulumi up` (--before-up, the deploy workflow's gate) -------------------------------
+
+
+def _an_org_before_the_first_up(org) -> None:
+    """What bootstrap/ leaves: roles and clients, none of the stack's objects."""
+    org.deployments.clear()
+    org.flows.clear()
+    org.actions.clear()
+    org.integrations[:] = [i for i in org.integrations if i["id"] != "integration-oidc"]
+    org.identity_resolution.clear()
+
+
+def test_before_the_first_up_missing_objects_are_what_up_creates(doctor, org):
+    _an_org_before_the_first_up(org)
+    assert doctor().code == 1, "after an up, a missing deployment is a problem"
+    report = doctor("--before-up")
+    assert report.code == 0, report.out
+    for check in ("deployment:www", "flow:www", "crm-action"):
+        assert report.check(check)["status"] == "skipped", report.check(check)
+        assert report.check(check)["summary"].endswith("`pulumi up` creates it"), report.check(check)
+    # What must hold before up is still checked: the OpenID Connect type is confirmed on the org.
+    assert report.check("oidc-integration")["status"] == "ok"
+    assert "confirmed on this org" in report.text("oidc-integration")
+
+
+def test_before_up_still_refuses_a_wrong_oidc_type_and_a_token_in_the_environment(doctor, org, monkeypatch):
+    _an_org_before_the_first_up(org)
+    org.integration_types[:] = [t for t in org.integration_types if t["name"] != OIDC_TYPE_NAME]
+    monkeypatch.setenv(ACCESS_TOKEN_ENV_VAR, "an-administrators-token")
+    report = doctor("--before-up")
+    assert report.code == 1
+    assert report.check("oidc-integration")["status"] == "problem"
+    assert report.check("environment")["status"] == "problem"

@@ -92,6 +92,7 @@ def recipe(*args: str) -> list[list[str]]:
     [
         (["doctor"], "doctor --stack staging --format text"),
         (["doctor", "STACK=prod", "FORMAT=json"], "doctor --stack prod --format json"),
+        (["doctor", "STACK=prod", "ARGS=--before-up"], "doctor --stack prod --format text --before-up"),
         (["adopt", "STACK=prod"], "adopt --stack prod --format text"),
         (["adopt", "STACK=staging", "FORMAT=json"], "adopt --stack staging --format json"),
         (["diff"], "diff staging prod --format text"),
