@@ -113,6 +113,29 @@ def expression_names(expression: str) -> list[str]:
     return _DOTTED_NAME.findall(_STRING_LITERAL.sub('""', expression))
 
 
+ERROR_HANDLING_CHOICES = ("disconnect", "transferToAcd")
+_ERROR_HANDLING_INDENT = 6  # the placeholder's column under `settingsErrorHandling: errorHandling:`
+
+
+def error_handling(choice: str, queue_name: str) -> str:
+    """The {{error_handling}} substitution: the flow-level error handling block, under `errorHandling:`.
+
+    The template holds the placeholder in a comment line (`#{{error_handling}}`) so the file parses as
+    YAML unsubstituted; the value starts with a line break, which ends the comment. `disconnect: none:
+    true` is the shape every public Archy export uses (Genesys' blueprints); `transferToAcd` mirrors the
+    transferToAcd action's own `targetQueue` and is unverified: no export of it was found (README "What
+    links a conversation to the customer"). The queue name is a validated setting (no quote, backslash or
+    control character), quoted here as a YAML double-quoted scalar.
+    """
+    indent = "\n" + " " * _ERROR_HANDLING_INDENT
+    if choice == "disconnect":
+        return f"{indent}disconnect:{indent}  none: true"
+    if choice == "transferToAcd":
+        queue = json.dumps(queue_name)
+        return f"{indent}transferToAcd:{indent}  targetQueue:{indent}    lit:{indent}      name: {queue}"
+    raise ValueError(f"flowErrorHandling {choice!r} is not one of {ERROR_HANDLING_CHOICES}")
+
+
 def _yaml_path(path: Any) -> str:
     out = ""
     for part in path:
@@ -139,8 +162,11 @@ def render(template: Path, substitutions: dict[str, str]) -> RenderedFlow:
         raw = template.read_text()
     except OSError as error:
         raise FlowError(name, [f"cannot read the flow template ({error.strerror})"]) from None
-    # The header comment documents the placeholders; only the YAML body must be fully substituted.
-    body = "\n".join(line for line in raw.splitlines() if not line.lstrip().startswith("#"))
+    # The header comment documents the placeholders; the rest (comment lines in it too, where the
+    # provider substitutes as well) must be fully substituted.
+    lines = raw.splitlines()
+    header = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")), len(lines))
+    body = "\n".join(lines[header:])
     body_placeholders = placeholders(body)
     problems = [
         f"placeholder {{{{{key}}}}} has no substitution" for key in sorted(body_placeholders - set(substitutions))

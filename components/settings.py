@@ -463,6 +463,7 @@ def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) ->
         org=values["org"],
         token_validity_seconds=values["tokenValiditySeconds"],
         oidc_integration_type=values["oidcIntegrationType"],
+        flow_error_handling=values["flowErrorHandling"],
         sites=tuple(
             Site(key, tuple(s["domains"]), tuple(s["languages"]), s["defaultLanguage"])
             for key, s in sorted(values["sites"].items())

@@ -11,7 +11,7 @@ from components.access import Access, AccessArgs
 from components.access_data import access_spec
 from components.crm import Crm
 from components.data_actions import DataActionIntegration, action_spec
-from components.flow_template import FLOWS_DIR, ActionContract, FlowReferences
+from components.flow_template import FLOWS_DIR, ActionContract, FlowReferences, error_handling
 from components.inbound_flow import InboundMessageFlow
 from components.messaging_queue import MessagingQueue
 from components.messenger_identity import MessengerIdentity
@@ -107,6 +107,7 @@ def build(settings: Settings) -> dict[str, Any]:
                 "crm_ticket_action": crm.ticket_action_name,
                 "contacts_category": contacts_category,
                 **{placeholder: name for placeholder, (name, _) in CONTACT_ACTIONS.items()},
+                "error_handling": error_handling(settings.flow_error_handling, queue.queue_name),
             },
             "references": FlowReferences(queue_names=frozenset({queue.queue_name}), data_actions=contracts),
             "data_action_ids": list(flow_actions.values()),

@@ -137,9 +137,7 @@ VALUE, VAR, ACTIONS, STATE_REF = "<value>", "<variable>", "<actions>", "<state r
 BRANCH = {"actions": ACTIONS}
 NO_VALUE = {"noValue": True}
 OUT = ("oneof", {"var": VAR, "noValue": True})
-FAILURE_KEYS = {"errorCode", "status", "correlationId", "entityId", "entityName", "userMessage", "userParamsMessage",
-                "userParams.key", "userParams.value", "details.errorCode", "details.fieldName", "details.entityId",
-                "details.entityName"}
+FAILURE_KEYS = set(json.loads(BUILTINS_FILE.read_text())["callDataFailureOutputs"]["outputs"])
 STATEMENT = {"variable": VAR, "value": VALUE}
 SPECS: dict[str, dict[str, Any]] = {
     "setParticipantData": {"name": str, "attributes": [{"attribute": {"name": VALUE, "value": VALUE}}]},

@@ -9,7 +9,15 @@ import shutil
 import pytest
 
 from components.data_actions import ACTIONS_DIR
-from components.flow_template import FLOWS_DIR, ActionContract, FlowError, FlowReferences, render, validate
+from components.flow_template import (
+    FLOWS_DIR,
+    ActionContract,
+    FlowError,
+    FlowReferences,
+    error_handling,
+    render,
+    validate,
+)
 
 TEMPLATE = FLOWS_DIR / "inbound_message.yaml"
 SUBSTITUTIONS = {
@@ -24,6 +32,7 @@ SUBSTITUTIONS = {
     "contacts_enrich_action": "Create or enrich external contact by external id",
     "contacts_read_action": "Get the conversation's external contact",
     "contacts_merge_action": "Merge contact into the customer's",
+    "error_handling": "\n      disconnect:\n        none: true",
 }
 CRM, CONTACTS = "stg-CRM Data Actions", "stg-Genesys Cloud Data Actions"
 # Written by hand: the CRM contract the ticketing presets keep (lookup: externalId -> customerId,
@@ -193,10 +202,31 @@ def test_every_input_in_a_json_request_body_is_escaped():
             assert before.endswith("$esc.jsonString("), f"{path}: {match[0]} is not inside $esc.jsonString(...)"
 
 
-def test_flow_level_errors_transfer_to_the_queue_instead_of_disconnecting():
-    flow = render(TEMPLATE, SUBSTITUTIONS).document["inboundShortMessage"]
-    handling = flow["settingsErrorHandling"]["errorHandling"]
-    assert handling == {"transferToAcd": {"targetQueue": {"lit": {"name": SUBSTITUTIONS["queue_name"]}}}}
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        # Every public Archy export found (Genesys' blueprints) uses this shape.
+        ("disconnect", {"disconnect": {"none": True}}),
+        # The transferToAcd action's own targetQueue shape; unverified as error handling.
+        ("transferToAcd", {"transferToAcd": {"targetQueue": {"lit": {"name": SUBSTITUTIONS["queue_name"]}}}}),
+    ],
+)
+def test_flow_level_error_handling_is_the_stacks_choice(choice, expected):
+    substitutions = {**SUBSTITUTIONS, "error_handling": error_handling(choice, SUBSTITUTIONS["queue_name"])}
+    rendered = render(TEMPLATE, substitutions)
+    validate(rendered, REFERENCES)
+    assert rendered.document["inboundShortMessage"]["settingsErrorHandling"]["errorHandling"] == expected
+
+
+def test_flow_level_error_handling_follows_the_stack_setting(run):
+    (flow,) = run.of_type(":Flow")
+    rendered = render(TEMPLATE, flow.inputs["substitutions"]).document["inboundShortMessage"]
+    assert list(rendered["settingsErrorHandling"]["errorHandling"]) == [run.settings.flow_error_handling]
+
+
+def test_an_unknown_error_handling_choice_is_refused():
+    with pytest.raises(ValueError, match="flowErrorHandling 'retry'"):
+        error_handling("retry", "q")
 
 
 def test_missing_state_fails_with_its_path(tmp_path):
@@ -402,3 +432,28 @@ def test_the_contracts_checked_are_the_ones_the_stack_wires(run):
         contract = json_module.loads(declared[(category, action)].inputs["contractInput"])
         assert set(binding.get("inputs", {})) <= set(contract["properties"]), (category, action)
         assert set(contract.get("required", [])) <= set(binding.get("inputs", {})), (category, action)
+
+
+def test_preflight_plan_fails_on_a_publish_mismatch_naming_the_file_state_and_action(tmp_path, monkeypatch, capsys):
+    import components.stack as stack
+    from preflight.__main__ import main
+
+    broken = broken_copy(tmp_path, lambda t: t.replace("Message.IsAuthenticated and", "Message.IsAuthenticatd and", 1))
+    monkeypatch.setattr(stack, "FLOWS_DIR", broken.parent)
+    assert main(["plan", "--stack", "staging"]) == 1
+    err = capsys.readouterr().err
+    assert "inbound_message.yaml" in err
+    assert "state 'Identify and route', action 'Is the customer signed in?': Message.IsAuthenticatd" in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("choice", ["disconnect", "transferToAcd"])
+def test_the_file_is_yaml_before_and_after_substitution_and_its_header_stays_a_comment(choice):
+    import yaml
+
+    # Tools that read the file unsubstituted (preflight's estate view) need it to parse as it is.
+    assert list(yaml.safe_load(TEMPLATE.read_text())) == ["inboundShortMessage"]
+    substitutions = {**SUBSTITUTIONS, "error_handling": error_handling(choice, SUBSTITUTIONS["queue_name"])}
+    text = render(TEMPLATE, substitutions).text
+    header = text.split("\ninboundShortMessage:", 1)[0].splitlines()
+    assert all(line.startswith("#") for line in header), [line for line in header if not line.startswith("#")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.flow_template import FLOWS_DIR, render
+from components.flow_template import FLOWS_DIR, error_handling, render
 from tests.flow_interpreter import Outcome, Result, Scenario, run_flow
 
 QUEUE = "stg-Web Messaging Support"
@@ -35,6 +35,7 @@ SUBSTITUTIONS = {
     "contacts_enrich_action": CONTACT_CREATE[1],
     "contacts_read_action": CONVERSATION_CONTACT[1],
     "contacts_merge_action": CONTACT_MERGE[1],
+    "error_handling": error_handling("disconnect", QUEUE),
 }
 SUB = "auth0|5f1c9a"
 CONVERSATION = "6f1b7a4e-0d2c-4f7e-9a55-2b1f0c3d4e5f"
@@ -79,8 +80,9 @@ ANONYMOUS = {
 }
 
 
-def run(builtins, data_actions, **scenario) -> Result:
-    document = render(FLOWS_DIR / "inbound_message.yaml", SUBSTITUTIONS).document
+def run(builtins, data_actions, on_error="disconnect", **scenario) -> Result:
+    substitutions = {**SUBSTITUTIONS, "error_handling": error_handling(on_error, QUEUE)}
+    document = render(FLOWS_DIR / "inbound_message.yaml", substitutions).document
     return run_flow(document, Scenario(builtins=builtins, data_actions=data_actions, **scenario))
 
 
@@ -202,8 +204,15 @@ def test_a_customer_without_a_contact_gets_one_with_the_crm_name_and_the_convers
         (FOUND[CONVERSATION_CONTACT], Outcome.success(), "linked", "ec-42"),
     ],
     ids=[
-        "already-on-it", "no-contact", "no-contact-unset", "read-forbidden", "read-slow",
-        "merge-refused", "merge-slow", "merge-new-id", "merge-without-id",
+        "already-on-it",
+        "no-contact",
+        "no-contact-unset",
+        "read-forbidden",
+        "read-slow",
+        "merge-refused",
+        "merge-slow",
+        "merge-new-id",
+        "merge-without-id",
     ],
 )
 def test_the_conversation_is_merged_onto_the_contact_only_when_it_is_elsewhere(
@@ -299,10 +308,14 @@ def test_ticket_carries_the_conversation_id_as_its_idempotency_key():
         "Open the CRM ticket",
     ],
 )
-def test_a_runtime_error_anywhere_transfers_to_the_queue(action):
-    result = run(signed_in(), FOUND, error_at=action)
+@pytest.mark.parametrize(
+    ("on_error", "route"), [("disconnect", ("disconnected",)), ("transferToAcd", ("queue", QUEUE))]
+)
+def test_a_runtime_error_anywhere_takes_the_stacks_error_handling(action, on_error, route):
+    # flowErrorHandling: disconnect is the proven shape (the default); transferToAcd routes to the queue.
+    result = run(signed_in(), FOUND, on_error=on_error, error_at=action)
     assert result.error, "the scenario must raise a runtime error"
-    assert result.route == ("queue", QUEUE)
+    assert result.route == route
 
 
 def test_a_failed_transfer_is_not_repeated_identically_and_the_customer_is_told():
