@@ -3,8 +3,11 @@
 The provider substitutes `{{key}}` by plain string replacement and uploads the result to archy's
 job API; an error then surfaces minutes into `pulumi up`. Here the same rendering is checked
 first: every placeholder substituted, the YAML parses, it matches flows/architect.schema.json, the
-start-up reference resolves, and the flow points only at the queue and data actions this stack
-declares. Errors name the file and the YAML path.
+start-up reference resolves, the flow points only at the queue and data actions this stack
+declares, and what Archy resolves at publish holds: each callData binding against the contract of
+the action the stack wires (input names, required inputs, outputs, the type of the variable each
+output lands in), each variable declared, each built-in in flows/builtins.json with its type.
+Errors name the file, the state and the action (or the YAML path).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +30,7 @@ from components.templating import leftovers, placeholders, substitute
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 SCHEMA_FILE = FLOWS_DIR / "architect.schema.json"
+BUILTINS_FILE = FLOWS_DIR / "builtins.json"
 FLOW_TYPE = "inboundShortMessage"
 _STARTUP_REF = re.compile(rf"^/{FLOW_TYPE}/states/state\[(?P<ref>[^\]]+)\]$")
 
@@ -41,12 +45,32 @@ class FlowError(InvalidConfiguration):
 
 
 @dataclass(frozen=True)
+class ActionContract:
+    """What Architect reads of a data action at publish: its contract's inputs and outputs."""
+
+    inputs: Mapping[str, str]
+    """Input name -> JSON Schema type."""
+    required: frozenset[str]
+    outputs: Mapping[str, str]
+    """Success output name -> JSON Schema type."""
+
+    @classmethod
+    def of(cls, contract: Mapping[str, Any]) -> ActionContract:
+        """From a data action file's `contract` ({input, output} JSON Schemas)."""
+        def types(schema: Mapping[str, Any]) -> dict[str, str]:
+            return {name: str(prop.get("type")) for name, prop in (schema.get("properties") or {}).items()}
+
+        required = frozenset(contract["input"].get("required", ()))
+        return cls(types(contract["input"]), required, types(contract["output"]))
+
+
+@dataclass(frozen=True)
 class FlowReferences:
     """What the rendered flow must point at: this stack's queue and data actions."""
 
     queue_names: frozenset[str]
-    data_actions: frozenset[tuple[str, str]]
-    """(category, action name) pairs the stack declares."""
+    data_actions: Mapping[tuple[str, str], ActionContract]
+    """(category, action name) -> contract of each data action the stack declares."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +88,52 @@ class RenderedFlow:
 @cache
 def architect_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_FILE.read_text())
+
+
+@cache
+def builtins() -> dict[str, Any]:
+    """flows/builtins.json: the built-in variables (name -> type) and callData failure outputs."""
+    data = json.loads(BUILTINS_FILE.read_text())
+    return {
+        "variables": {name: entry["type"] for name, entry in data["variables"].items()},
+        "failureOutputs": dict(data["callDataFailureOutputs"]["outputs"]),
+    }
+
+
+# Architect variable declarations -> the JSON Schema type a contract uses for the same values.
+_DECLARED_TYPES = {"stringVariable": "string", "integerVariable": "integer", "booleanVariable": "boolean"}
+_STATEMENT_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean"}
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+_DOTTED_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
+_SCOPES = ("State.", "Flow.", "Task.")
+
+
+def expression_names(expression: str) -> list[str]:
+    """Every dotted name an Architect expression reads (variables and built-ins), string literals aside."""
+    return _DOTTED_NAME.findall(_STRING_LITERAL.sub('""', expression))
+
+
+ERROR_HANDLING_CHOICES = ("disconnect", "transferToAcd")
+_ERROR_HANDLING_INDENT = 6  # the placeholder's column under `settingsErrorHandling: errorHandling:`
+
+
+def error_handling(choice: str, queue_name: str) -> str:
+    """The {{error_handling}} substitution: the flow-level error handling block, under `errorHandling:`.
+
+    The template holds the placeholder in a comment line (`#{{error_handling}}`) so the file parses as
+    YAML unsubstituted; the value starts with a line break, which ends the comment. `disconnect: none:
+    true` is the shape of every public Archy export found (Genesys' blueprints); `transferToAcd` mirrors the
+    transferToAcd action's own `targetQueue` and is unverified: no export of it was found (README "What
+    links a conversation to the customer"). The queue name is a validated setting (no quote, backslash or
+    control character), quoted here as a YAML double-quoted scalar.
+    """
+    indent = "\n" + " " * _ERROR_HANDLING_INDENT
+    if choice == "disconnect":
+        return f"{indent}disconnect:{indent}  none: true"
+    if choice == "transferToAcd":
+        queue = json.dumps(queue_name)
+        return f"{indent}transferToAcd:{indent}  targetQueue:{indent}    lit:{indent}      name: {queue}"
+    raise ValueError(f"flowErrorHandling {choice!r} is not one of {ERROR_HANDLING_CHOICES}")
 
 
 def _yaml_path(path: Any) -> str:
@@ -92,8 +162,11 @@ def render(template: Path, substitutions: dict[str, str]) -> RenderedFlow:
         raw = template.read_text()
     except OSError as error:
         raise FlowError(name, [f"cannot read the flow template ({error.strerror})"]) from None
-    # The header comment documents the placeholders; only the YAML body must be fully substituted.
-    body = "\n".join(line for line in raw.splitlines() if not line.lstrip().startswith("#"))
+    # The header comment documents the placeholders; the rest (comment lines in it too, where the
+    # provider substitutes as well) must be fully substituted.
+    lines = raw.splitlines()
+    header = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")), len(lines))
+    body = "\n".join(lines[header:])
     body_placeholders = placeholders(body)
     problems = [
         f"placeholder {{{{{key}}}}} has no substitution" for key in sorted(body_placeholders - set(substitutions))
@@ -160,5 +233,106 @@ def validate(flow: RenderedFlow, references: FlowReferences) -> None:
                         problems.append(
                             f"{where}.category: data action {category!r} / {action!r} is not declared by this stack"
                         )
+    flow_variables = _declared(flow_doc.get("variables"))
+    for item in flow_doc["states"]:
+        problems += _state_problems(item["state"], flow_variables, references)
     if problems:
         raise FlowError(name, problems)
+
+
+def _declared(variables: list[dict[str, Any]]) -> dict[str, str]:
+    return {body["name"]: _DECLARED_TYPES[kind] for item in variables or [] for kind, body in item.items()}
+
+
+def _nodes(node: Any, path: str, skip: tuple[str, ...] = ()) -> Iterator[tuple[str, Any, Any]]:
+    """Every (path, key, value) pair below node, not descending into the keys in skip."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield f"{path}.{key}", key, value
+            if key not in skip:
+                yield from _nodes(value, f"{path}.{key}", skip)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _nodes(value, f"{path}[{i}]", skip)
+
+
+def _actions(actions: Any, path: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every (path, kind, body) action of a list, the ones in branches included."""
+    for i, item in enumerate(actions or []):
+        for kind, body in item.items():
+            here = f"{path}[{i}].{kind}"
+            yield here, kind, body
+            for at, key, value in _nodes(body, here, skip=("actions",)):
+                if key == "actions" and isinstance(value, list):
+                    yield from _actions(value, at)
+
+
+def _state_problems(state: dict[str, Any], flow_variables: dict[str, str], references: FlowReferences) -> list[str]:
+    """What Archy would refuse at publish in one state: bindings, variables and built-ins."""
+    known = builtins()
+    variables = {**flow_variables, **_declared(state.get("variables"))}
+    path = f"{FLOW_TYPE}.states[{state['refId']}]"
+    problems: list[str] = []
+    for action_path, kind, body in _actions(state.get("actions"), f"{path}.actions"):
+        where = f"state '{state['name']}', action '{body.get('name')}'"
+        # The action's own expressions; the actions in its branches are visited on their own.
+        for _, key, value in _nodes(body, action_path, skip=("actions", "outputs")):
+            if key == "exp" and isinstance(value, str):
+                for used in expression_names(value):
+                    if used.startswith(_SCOPES):
+                        problems += _variable_problems(variables, where, used, None, "the expression reads")
+                    elif used not in known["variables"]:
+                        problems.append(
+                            f"{where}: {used} is not a built-in of the {FLOW_TYPE} flow ({BUILTINS_FILE.name})"
+                        )
+        if kind == "updateData":
+            for statement in body.get("statements", []):
+                for statement_kind, detail in statement.items():
+                    expected = _STATEMENT_TYPES.get(statement_kind)
+                    problems += _variable_problems(variables, where, detail["variable"], expected, "the statement")
+        if kind == "getParticipantData":
+            for item in body.get("attributes", []):
+                problems += _variable_problems(
+                    variables, where, item["attribute"]["variable"], "string", "participant data"
+                )
+        if kind != "callData":
+            continue
+        for category, spec in body.get("category", {}).items():
+            for action, binding in spec.get("dataAction", {}).items():
+                contract = references.data_actions.get((category, action))
+                if contract is None:
+                    continue  # reported above as not declared by this stack
+                at = f"{where} ({category} / {action})"
+                inputs = binding.get("inputs") or {}
+                problems += [
+                    f"{at}: input {key!r} is not in the action's contract; its inputs are {sorted(contract.inputs)}"
+                    for key in sorted(set(inputs) - set(contract.inputs))
+                ]
+                problems += [
+                    f"{at}: required input {key!r} is not bound" for key in sorted(contract.required - set(inputs))
+                ]
+                for outputs_key, allowed in (
+                    ("successOutputs", contract.outputs),
+                    ("failureOutputs", known["failureOutputs"]),
+                ):
+                    for key, out in (binding.get(outputs_key) or {}).items():
+                        if key not in allowed:
+                            problems.append(
+                                f"{at}: {outputs_key} {key!r} is not an output of the action; "
+                                f"its outputs are {sorted(allowed)}"
+                            )
+                        elif isinstance(out, dict) and "var" in out:
+                            problems += _variable_problems(
+                                variables, at, out["var"], allowed[key], f"{outputs_key} {key!r}"
+                            )
+    return problems
+
+
+def _variable_problems(variables: dict[str, str], where: str, name: str, expected: str | None, what: str) -> list[str]:
+    """A variable the flow reads or writes is declared, and of the type the value has."""
+    declared = variables.get(name)
+    if declared is None:
+        return [f"{where}: {what} {name!r}, which is not a declared variable of the state"]
+    if expected is not None and declared != expected:
+        return [f"{where}: {what} is a {expected}, stored in {declared} variable {name}"]
+    return []

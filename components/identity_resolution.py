@@ -1,10 +1,12 @@
 """IdentityResolution: a deployment's identity resolution setting, as code (a Pulumi dynamic resource).
 
-With it on, Genesys resolves an authenticated web messaging session to the External Contact holding
-the customer's id under the CRM external source, merging contacts on that id (help.genesys.cloud
-"Enable automerge to automatically merge contacts": "based on the supplied external Id from the
-external source"), so the conversation lands on the customer's profile. The provider (v1.84.1) has
-no resource for it, so this one calls the API itself:
+Turned on for authenticated web messaging with the CRM external source selected and automerge on
+(help.mypurecloud.com "Authenticated web messaging quick start guide"; help.genesys.cloud "Enable
+automerge to automatically merge contacts": "based on the supplied external Id from the external
+source"). Which identifier resolution uses for authenticated web messaging is not documented, so the
+inbound flow links the conversation to the customer's contact itself; where resolution already did,
+the flow merges nothing (README "What links a conversation to the customer"). The provider (v1.84.1)
+has no resource for it, so this one calls the API itself:
 
     GET/PUT /api/v2/webdeployments/deployments/{deploymentId}/identityresolution
     body DeploymentIdentityResolutionConfig {resolveIdentities, externalSource {id}, division {id},

@@ -23,7 +23,8 @@ class InboundMessageFlowArgs(TypedDict):
     substitutions: dict[str, str]
     """Value of every {{placeholder}} in the template but {{flow_name}}."""
     references: FlowReferences
-    """The queue and data actions the flow may point at (this stack's)."""
+    """The queue and data actions the flow may point at (this stack's), each action with the contract its
+    callData bindings are checked against before upload."""
     data_action_ids: Sequence[pulumi.Input[str]]
     """Ids of the data actions the flow calls: a contract change replaces an action (new id,
     integration_action schema.go:175-186 ForceNew), and Architect must republish against it."""

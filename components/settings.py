@@ -309,6 +309,7 @@ def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source
             )
     problems += _duplicate_domain_problems(sites, source)
     problems += _substituted_value_problems(values, source)
+    problems += _session_upgrade_problems(values, source)
     for path in secret_paths():
         node: Any = values
         for part in path.split("."):
@@ -342,6 +343,24 @@ def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source
             )
         )
     return problems
+
+
+def _session_upgrade_problems(values: dict[str, Any], source: str) -> list[Problem]:
+    """Session upgrade with profile linking: no documented mechanism runs the flow again after a sign-in
+    (README "What links a conversation to the customer"), so an upgraded conversation stays unlinked."""
+    idp = values.get("identityProvider")
+    if not isinstance(idp, dict) or idp.get("allowSessionUpgrade") is not True:
+        return []
+    return [
+        Problem(
+            source,
+            f"{NAMESPACE}:identityProvider.allowSessionUpgrade",
+            "is true, but the inbound flow links a conversation to the customer's profile only for a customer "
+            "signed in at the first message; one who signs in later would stay unidentified on that conversation",
+            "set it to false, so customers sign in before they write (the choice: session upgrade, or every "
+            "signed-in conversation on the customer's profile)",
+        )
+    ]
 
 
 def _duplicate_domain_problems(sites: dict[str, Any], source: str) -> list[Problem]:
@@ -444,6 +463,7 @@ def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) ->
         org=values["org"],
         token_validity_seconds=values["tokenValiditySeconds"],
         oidc_integration_type=values["oidcIntegrationType"],
+        flow_error_handling=values["flowErrorHandling"],
         sites=tuple(
             Site(key, tuple(s["domains"]), tuple(s["languages"]), s["defaultLanguage"])
             for key, s in sorted(values["sites"].items())

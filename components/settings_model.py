@@ -90,6 +90,8 @@ class Settings:
     """Label of the Genesys org; stacks with the same label (and region) share it."""
     token_validity_seconds: int
     oidc_integration_type: str
+    flow_error_handling: str
+    """What the inbound flow does on a runtime error: disconnect or transferToAcd."""
     sites: tuple[Site, ...]
     identity_provider: IdentityProvider
     crm: Crm

@@ -10,8 +10,8 @@ from components import naming
 from components.access import Access, AccessArgs
 from components.access_data import access_spec
 from components.crm import Crm
-from components.data_actions import DataActionIntegration
-from components.flow_template import FLOWS_DIR, FlowReferences
+from components.data_actions import DataActionIntegration, action_spec
+from components.flow_template import FLOWS_DIR, ActionContract, FlowReferences, error_handling
 from components.inbound_flow import InboundMessageFlow
 from components.messaging_queue import MessagingQueue
 from components.messenger_identity import MessengerIdentity
@@ -20,6 +20,14 @@ from components.settings_model import Settings
 from components.web_messaging import WebMessaging
 
 CONTACT_LOOKUP_CLIENT = "contact-lookup"
+# The Genesys-side actions that put a signed-in conversation on the customer's External Contact
+# (README "What links a conversation to the customer"): flow placeholder -> (action name, file).
+CONTACT_ACTIONS = {
+    "contacts_lookup_action": (naming.CONTACT_LOOKUP_ACTION_NAME, "contact_lookup.yaml"),
+    "contacts_enrich_action": ("Create or enrich external contact by external id", "contact_enrich.yaml"),
+    "contacts_read_action": ("Get the conversation's external contact", "conversation_contact.yaml"),
+    "contacts_merge_action": ("Merge contact into the customer's", "contact_merge.yaml"),
+}
 
 
 def build(settings: Settings) -> dict[str, Any]:
@@ -64,9 +72,9 @@ def build(settings: Settings) -> dict[str, Any]:
             "integration_type": "purecloud-data-actions",
             "credential_slot": "pureCloudOAuthClient",
             "credential": access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
-            "actions": {naming.CONTACT_LOOKUP_ACTION_NAME: "contact_lookup.yaml"},
-            # The exact lookup names the external source whose ids identity resolution links to.
-            "body_substitutions": {"external_source_id": crm.external_source_id},
+            "actions": dict(CONTACT_ACTIONS.values()),
+            # The contact holds the customer's id under the CRM external source, in the stack's division.
+            "body_substitutions": {"external_source_id": crm.external_source_id, "division_id": division},
         },
         genesys,
     )
@@ -75,10 +83,16 @@ def build(settings: Settings) -> dict[str, Any]:
         {"queue_name": naming.queue_name(settings), "division_id": division, "protect": protect},
         genesys,
     )
-    flow_actions = {
-        (crm.integration_name, crm.lookup_action_name): crm.action_ids[crm.lookup_action_name],
-        (crm.integration_name, crm.ticket_action_name): crm.action_ids[crm.ticket_action_name],
-        (contacts_category, naming.CONTACT_LOOKUP_ACTION_NAME): contacts.action_ids[naming.CONTACT_LOOKUP_ACTION_NAME],
+    # What the flow calls, with the contract of the file each action was declared from: the flow's
+    # bindings are checked against these before upload, as Archy checks them at publish.
+    crm_files = {crm.lookup_action_name: "crm_lookup.yaml", crm.ticket_action_name: "crm_create_ticket.yaml"}
+    wired = [
+        *((crm.integration_name, name, crm.action_ids[name], file) for name, file in crm_files.items()),
+        *((contacts_category, name, contacts.action_ids[name], file) for name, file in CONTACT_ACTIONS.values()),
+    ]
+    flow_actions = {(category, name): action_id for category, name, action_id, _ in wired}
+    contracts = {
+        (category, name): ActionContract.of(action_spec(file)["contract"]) for category, name, _, file in wired
     }
     flow = InboundMessageFlow(
         "inbound-flow",
@@ -92,11 +106,10 @@ def build(settings: Settings) -> dict[str, Any]:
                 "crm_lookup_action": crm.lookup_action_name,
                 "crm_ticket_action": crm.ticket_action_name,
                 "contacts_category": contacts_category,
-                "contacts_action": naming.CONTACT_LOOKUP_ACTION_NAME,
+                **{placeholder: name for placeholder, (name, _) in CONTACT_ACTIONS.items()},
+                "error_handling": error_handling(settings.flow_error_handling, queue.queue_name),
             },
-            "references": FlowReferences(
-                queue_names=frozenset({queue.queue_name}), data_actions=frozenset(flow_actions)
-            ),
+            "references": FlowReferences(queue_names=frozenset({queue.queue_name}), data_actions=contracts),
             "data_action_ids": list(flow_actions.values()),
             "protect": protect,
         },

@@ -102,8 +102,8 @@ class WebMessaging(pulumi.ComponentResource):
             flow_id=args["flow_id"],
             configuration={"id": configuration.id, "version": configuration.version},
         )
-        # Authenticated sessions resolve to the External Contact carrying the customer's id under the CRM
-        # source; contacts are merged on that id, so every conversation lands on one profile.
+        # Identity resolution on, with the CRM source: a second path to the customer's External Contact,
+        # which identifier it uses undocumented; the flow links explicitly (README "What links ...").
         link = args["profile_link"]
         IdentityResolution(
             f"{name}-identity-resolution",

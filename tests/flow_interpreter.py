@@ -34,6 +34,12 @@ Real export shapes relied on (GenesysCloudBlueprints repositories unless noted):
 - `errorHandling: transferToAcd:` for message flows is documented ("Transfer the email, message, or chat to a
   queue", help.mypurecloud.com set-default-error-handling-behavior) but no export was found: the shape here
   (`transferToAcd: targetQueue: lit: name:`) mirrors the action and is UNVERIFIED.
+Built-ins: only those flows/builtins.json lists (each cited there), with the listed type; a scenario that
+sets another, or one of another type, is refused, and so is a flow that reads one not listed. They describe
+the message that started the flow (help.mypurecloud.com "Authenticated web messaging attributes":
+Message.IsAuthenticated is "True if the authentication was requested for the message when it enters the
+queue"), so they hold still for the whole run: a scenario's `signs_in_after` (the customer signs in once
+the named action ran) is recorded in the trace and changes nothing the flow reads.
 Expressions (help.mypurecloud.com): string literals use backslash escapes; `!`, `==`/`!=`, `<`..`>=`, `and`,
 `or` with the documented precedence; `ToString(NOT_SET) == ""` is false (comparing NOT_SET is legal); a NOT_SET
 where a function or operator needs a value is a runtime error that invokes the flow's error handler.
@@ -41,11 +47,18 @@ where a function or operator needs a value is a runtime error that invokes the f
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 FLOW_TYPE = "inboundShortMessage"
+BUILTINS_FILE = Path(__file__).resolve().parent.parent / "flows" / "builtins.json"
+BUILTIN_TYPES: dict[str, type] = {
+    name: {"string": str, "boolean": bool, "integer": int}[entry["type"]]
+    for name, entry in json.loads(BUILTINS_FILE.read_text())["variables"].items()
+}
 MAX_STEPS = 10_000  # changeState loops would otherwise never end
 
 
@@ -104,6 +117,7 @@ class Scenario:
     # Not documented anywhere found: what setParticipantData does with a NOT_SET value. Default treats it
     # as a runtime error (loudest); "skip" leaves the attribute untouched, "empty" writes "".
     not_set_participant_value: Literal["error", "skip", "empty"] = "error"
+    signs_in_after: str | None = None  # the customer's session becomes authenticated after this action
 
 
 @dataclass
@@ -123,9 +137,7 @@ VALUE, VAR, ACTIONS, STATE_REF = "<value>", "<variable>", "<actions>", "<state r
 BRANCH = {"actions": ACTIONS}
 NO_VALUE = {"noValue": True}
 OUT = ("oneof", {"var": VAR, "noValue": True})
-FAILURE_KEYS = {"errorCode", "status", "correlationId", "entityId", "entityName", "userMessage", "userParamsMessage",
-                "userParams.key", "userParams.value", "details.errorCode", "details.fieldName", "details.entityId",
-                "details.entityName"}
+FAILURE_KEYS = set(json.loads(BUILTINS_FILE.read_text())["callDataFailureOutputs"]["outputs"])
 STATEMENT = {"variable": VAR, "value": VALUE}
 SPECS: dict[str, dict[str, Any]] = {
     "setParticipantData": {"name": str, "attributes": [{"attribute": {"name": VALUE, "value": VALUE}}]},
@@ -287,10 +299,13 @@ class _Run:
         self.scope: dict[str, type] = {}
         self._shape(self.flow, FLOW_SHAPE, FLOW_TYPE)  # checks every state and branch, taken or not
         for name, value in scenario.builtins.items():
-            if name.split(".")[0] in ("State", "Flow", "Task") or not isinstance(value, str | bool | int | _NotSet):
-                raise _refuse("scenario.builtins", f"{name}={value!r} is not a built-in string/boolean/integer")
-        if scenario.error_at is not None and scenario.error_at not in self.names:
-            raise _refuse("scenario.error_at", f"no action is named {scenario.error_at!r}")
+            expected = BUILTIN_TYPES.get(name)
+            if expected is None or (value is not NOT_SET and type(value) is not expected):
+                wanted = f"a {expected.__name__}" if expected else f"not in {BUILTINS_FILE.name}"
+                raise _refuse("scenario.builtins", f"{name}={value!r}: that built-in is {wanted}")
+        for field_name in ("error_at", "signs_in_after"):
+            if getattr(scenario, field_name) not in (None, *self.names):
+                raise _refuse(f"scenario.{field_name}", f"no action is named {getattr(scenario, field_name)!r}")
         for key in set(scenario.data_actions) - self.used_actions:
             raise _refuse("scenario.data_actions", f"{key} is not called by any callData in the flow")
         self.values: dict[str, object] = {}
@@ -427,6 +442,8 @@ class _Run:
             if body["name"] == self.s.error_at:
                 raise _RuntimeFlowError(f"{path}[{i}].{kind}: scenario error_at {body['name']!r}")
             getattr(self, f"_do_{kind}")(body, f"{path}[{i}].{kind}")
+            if body["name"] == self.s.signs_in_after:
+                self.trace.append("(the customer signs in; the flow's built-ins stay those of the first message)")
 
     def _do_setParticipantData(self, body: dict, path: str) -> None:
         for i, item in enumerate(body["attributes"]):
@@ -545,6 +562,8 @@ class _Run:
             if name not in self.scope:
                 raise _refuse(path, f"undeclared variable {name!r}")
             return None if check_only else self.values.get(name, NOT_SET)
+        if name not in BUILTIN_TYPES:
+            raise _refuse(path, f"{name} is not a built-in of the {FLOW_TYPE} flow ({BUILTINS_FILE.name})")
         if name not in self.s.builtins:
             raise _refuse(path, f"builtin {name} not given in scenario")
         return self.s.builtins[name]

@@ -178,11 +178,23 @@ def test_access_data_rules_refuse_the_wrong_rights_for_each_grant():
 
 # Permissions each call requires, read by hand from the Genesys platform SDK reference
 # (MyPureCloud/platform-client-sdk-python build/docs, 257.1.0): the oracle the data file must match.
-def test_contact_lookup_role_holds_exactly_what_its_call_needs():
-    # ExternalContactsApi.md, post_externalcontacts_identifierlookup_contacts: ANY externalContacts:contact:view.
+def test_contact_lookup_role_holds_exactly_what_its_calls_need():
+    # ExternalContactsApi.md: post_externalcontacts_identifierlookup_contacts ANY externalContacts:contact:view;
+    # post_externalcontacts_contacts_enrich ANY externalContacts:contact:enrich; post_externalcontacts_merge_contacts
+    # ANY externalContacts:identity:merge. ConversationsApi.md get_conversation: ANY conversation:communication:view.
     role = access_spec().roles["contact-lookup"]
-    assert role.calls == ("POST /api/v2/externalcontacts/identifierlookup/contacts",)
-    assert role.permissions == ("externalContacts:contact:view",)
+    assert role.calls == (
+        "GET /api/v2/conversations/{conversationId}",
+        "POST /api/v2/externalcontacts/contacts/enrich",
+        "POST /api/v2/externalcontacts/identifierlookup/contacts",
+        "POST /api/v2/externalcontacts/merge/contacts",
+    )
+    assert role.permissions == (
+        "conversation:communication:view",
+        "externalContacts:contact:enrich",
+        "externalContacts:contact:view",
+        "externalContacts:identity:merge",
+    )
 
 
 @pytest.mark.parametrize(
@@ -296,7 +308,13 @@ def test_reader_calls_are_the_deployers_reads_and_write_nothing():
     assert all(permission.endswith(":view") for permission in reader.permissions), reader.permissions
 
 
-def test_lookup_role_serves_exactly_the_data_action_that_runs_as_it():
-    action = yaml.safe_load((access_data.ACCESS_FILE.parent / "data_actions/contact_lookup.yaml").read_text())
-    call = f"{action['request']['type']} {action['request']['urlTemplate']}"
-    assert access_spec().roles["contact-lookup"].calls == (call,)
+def test_lookup_role_serves_exactly_the_data_actions_that_run_as_it():
+    from components.stack import CONTACT_ACTIONS
+
+    calls = set()
+    for _, file in CONTACT_ACTIONS.values():
+        action = yaml.safe_load((access_data.ACCESS_FILE.parent / "data_actions" / file).read_text())
+        # A path segment from an input, `$esc.uriEncode(${input.x})`, is the reference's `{x}`.
+        path = re.sub(r"\$esc\.uriEncode\(\$\{input\.(\w+)\}\)", r"{\1}", action["request"]["urlTemplate"])
+        calls.add(f"{action['request']['type']} {path}")
+    assert access_spec().roles["contact-lookup"].calls == tuple(sorted(calls))

@@ -50,8 +50,14 @@ def test_roles_hold_exactly_their_permissions():
     # The names the stacks look roles up by (a hand-written expectation of components/naming.py).
     assert set(roles) == {"genesys-messaging contact-lookup", "genesys-messaging deployer", "genesys-messaging reader"}
     lookup = roles["genesys-messaging contact-lookup"].inputs["permissionPolicies"]
-    # ExternalContactsApi.md (platform SDK 257.1.0): the identifier lookup needs externalContacts:contact:view.
-    assert lookup == [{"domain": "externalContacts", "entityName": "contact", "actionSets": ["view"]}]
+    # Platform SDK 257.1.0: identifier lookup externalContacts:contact:view, enrich externalContacts:contact:enrich,
+    # merge externalContacts:identity:merge (ExternalContactsApi.md), get_conversation
+    # conversation:communication:view (ConversationsApi.md).
+    assert lookup == [
+        {"domain": "conversation", "entityName": "communication", "actionSets": ["view"]},
+        {"domain": "externalContacts", "entityName": "contact", "actionSets": ["enrich", "view"]},
+        {"domain": "externalContacts", "entityName": "identity", "actionSets": ["merge"]},
+    ]
     for role in roles.values():
         assert role.protect, f"{role.urn}: deleting a role strips it from every client holding it"
     # The reader only reads: every permission of its role is a `view` (an independent property, not the data file).

@@ -27,6 +27,9 @@ def write(tmp_path, name, document):
         ("components/web_messaging.yaml", "web_messaging.schema.json"),
         ("components/data_actions/crm_lookup.yaml", "data_action.schema.json"),
         ("components/data_actions/contact_lookup.yaml", "data_action.schema.json"),
+        ("components/data_actions/contact_enrich.yaml", "data_action.schema.json"),
+        ("components/data_actions/conversation_contact.yaml", "data_action.schema.json"),
+        ("components/data_actions/contact_merge.yaml", "data_action.schema.json"),
     ],
 )
 def test_committed_data_files_match_their_schemas(file, schema):

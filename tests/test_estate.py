@@ -99,7 +99,7 @@ def test_ticket_request_carries_the_conversation_id_as_idempotency_key(run):
 
 
 def test_contact_lookup_is_exact_on_the_crm_external_source(run):
-    (lookup,) = [a for a in run.of_type(":IntegrationAction") if a.name.startswith("contacts-")]
+    (lookup,) = [a for a in run.of_type(":IntegrationAction") if a.name == "contacts-action-contact-lookup"]
     request = lookup.inputs["configRequest"]
     # ExternalContactsApi.md: POST /api/v2/externalcontacts/identifierlookup/contacts, body ContactIdentifier.
     assert (request["requestType"], request["requestUrlTemplate"]) == (
@@ -124,9 +124,11 @@ def test_contact_lookup_runs_as_the_least_privilege_client(run):
     (client,) = run.of_type(":OauthClient")
     credential = integration.inputs["config"]["credentials"]["pureCloudOAuthClient"]
     assert credential == f"access-credential-{client.name.removeprefix('access-client-')}-id"
-    (action,) = [a for a in run.of_type(":IntegrationAction") if a.name.startswith("contacts-")]
-    # A relative path: the integration calls the org's own API, so no host can point at another region.
-    assert action.inputs["configRequest"]["requestUrlTemplate"].startswith("/api/v2/externalcontacts/")
+    actions = [a for a in run.of_type(":IntegrationAction") if a.name.startswith("contacts-")]
+    assert len(actions) == 4, [a.name for a in actions]
+    # Relative paths: the integration calls the org's own API, so no host can point at another region.
+    for action in actions:
+        assert action.inputs["configRequest"]["requestUrlTemplate"].startswith("/api/v2/"), action.urn
 
 
 def test_external_source_links_to_the_crm_record(run):

@@ -8,7 +8,16 @@ import shutil
 
 import pytest
 
-from components.flow_template import FLOWS_DIR, FlowError, FlowReferences, render, validate
+from components.data_actions import ACTIONS_DIR
+from components.flow_template import (
+    FLOWS_DIR,
+    ActionContract,
+    FlowError,
+    FlowReferences,
+    error_handling,
+    render,
+    validate,
+)
 
 TEMPLATE = FLOWS_DIR / "inbound_message.yaml"
 SUBSTITUTIONS = {
@@ -19,18 +28,46 @@ SUBSTITUTIONS = {
     "crm_lookup_action": "Look up customer by external id",
     "crm_ticket_action": "Create ticket for conversation",
     "contacts_category": "stg-Genesys Cloud Data Actions",
-    "contacts_action": "Find external contact by external id",
+    "contacts_lookup_action": "Find external contact by external id",
+    "contacts_enrich_action": "Create or enrich external contact by external id",
+    "contacts_read_action": "Get the conversation's external contact",
+    "contacts_merge_action": "Merge contact into the customer's",
+    "error_handling": "\n      disconnect:\n        none: true",
 }
-REFERENCES = FlowReferences(
-    queue_names=frozenset({"stg-Web Messaging Support"}),
-    data_actions=frozenset(
-        {
-            ("stg-CRM Data Actions", "Look up customer by external id"),
-            ("stg-CRM Data Actions", "Create ticket for conversation"),
-            ("stg-Genesys Cloud Data Actions", "Find external contact by external id"),
-        }
+CRM, CONTACTS = "stg-CRM Data Actions", "stg-Genesys Cloud Data Actions"
+# Written by hand: the CRM contract the ticketing presets keep (lookup: externalId -> customerId,
+# displayName, tier; ticket: conversationId, externalId, site -> ticketId, ticketUrl), and the Genesys
+# actions' inputs and outputs as the flow needs them.
+STRINGS = "string"
+CONTRACTS = {
+    (CRM, "Look up customer by external id"): ActionContract(
+        {"externalId": STRINGS},
+        frozenset({"externalId"}),
+        {"customerId": STRINGS, "displayName": STRINGS, "tier": STRINGS},
     ),
-)
+    (CRM, "Create ticket for conversation"): ActionContract(
+        {"conversationId": STRINGS, "externalId": STRINGS, "site": STRINGS},
+        frozenset({"conversationId", "externalId", "site"}),
+        {"ticketId": STRINGS, "ticketUrl": STRINGS},
+    ),
+    (CONTACTS, "Find external contact by external id"): ActionContract(
+        {"externalId": STRINGS}, frozenset({"externalId"}), {"externalContactId": STRINGS}
+    ),
+    (CONTACTS, "Create or enrich external contact by external id"): ActionContract(
+        {"externalId": STRINGS, "displayName": STRINGS},
+        frozenset({"externalId", "displayName"}),
+        {"externalContactId": STRINGS},
+    ),
+    (CONTACTS, "Get the conversation's external contact"): ActionContract(
+        {"conversationId": STRINGS}, frozenset({"conversationId"}), {"conversationContactId": STRINGS}
+    ),
+    (CONTACTS, "Merge contact into the customer's"): ActionContract(
+        {"sourceContactId": STRINGS, "targetContactId": STRINGS},
+        frozenset({"sourceContactId", "targetContactId"}),
+        {"externalContactId": STRINGS},
+    ),
+}
+REFERENCES = FlowReferences(queue_names=frozenset({"stg-Web Messaging Support"}), data_actions=CONTRACTS)
 
 
 def broken_copy(tmp_path, edit):
@@ -60,13 +97,39 @@ def actions_of(document):
     return document["inboundShortMessage"]["states"][0]["state"]["actions"]
 
 
+def branches(body):
+    """(branch name, actions) of an action: decision and callData outputs, switch cases and default."""
+    for branch, output in (body.get("outputs") or {}).items():
+        yield branch, output["actions"]
+    first_true = (body.get("evaluate") or {}).get("firstTrue") or {}
+    for i, case in enumerate(first_true.get("cases", [])):
+        yield f"case{i}", case["case"]["actions"]
+    if "default" in first_true:
+        yield "default", first_true["default"]["actions"]
+
+
 def walk_actions(actions, path=()):
     """Every (kind, body, path of (kind, branch) pairs above it) in an action list, branches included."""
     for action in actions:
         ((kind, body),) = action.items()
         yield kind, body, path
-        for branch, output in (body.get("outputs") or {}).items():
-            yield from walk_actions(output["actions"], (*path, (kind, body, branch)))
+        for branch, inner in branches(body):
+            yield from walk_actions(inner, (*path, (kind, body, branch)))
+
+
+def seconds(timeout):
+    literal = timeout["lit"]
+    return literal.get("seconds", 0) + 60 * literal.get("minutes", 0)
+
+
+def longest_wait(actions):
+    """The most seconds of callData timeouts any path through the actions can wait, in order."""
+    total = 0
+    for action in actions:
+        ((kind, body),) = action.items()
+        own = seconds(body["timeout"]) if kind == "callData" else 0
+        total += own + max((longest_wait(inner) for _, inner in branches(body)), default=0)
+    return total
 
 
 def test_every_data_action_outcome_still_reaches_the_transfer():
@@ -74,10 +137,10 @@ def test_every_data_action_outcome_still_reaches_the_transfer():
     # The transfer follows the lookups at the state's top level, so every branch falls through to it;
     # after it come only the retry and what to tell the customer when both transfers failed.
     kinds = [next(iter(a)) for a in actions]
-    assert kinds[-4:] == ["transferToAcd", "transferToAcd", "sendResponse", "disconnect"], kinds
+    assert kinds[-3:] == ["transferToAcd", "sendResponse", "disconnect"], kinds
     found = list(walk_actions(actions))
     calls = [body for kind, body, _ in found if kind == "callData"]
-    assert len(calls) == 3
+    assert len(calls) == 6
     for call in calls:
         assert set(call["outputs"]) == {"success", "failure", "timeout"}, call["name"]
     # Nothing on any branch ends the conversation or routes elsewhere.
@@ -85,10 +148,86 @@ def test_every_data_action_outcome_still_reaches_the_transfer():
     assert not nested_exits, nested_exits
 
 
-def test_flow_level_errors_transfer_to_the_queue_instead_of_disconnecting():
-    flow = render(TEMPLATE, SUBSTITUTIONS).document["inboundShortMessage"]
-    handling = flow["settingsErrorHandling"]["errorHandling"]
-    assert handling == {"transferToAcd": {"targetQueue": {"lit": {"name": SUBSTITUTIONS["queue_name"]}}}}
+def test_the_worst_case_wait_before_routing_is_the_one_the_readme_states():
+    actions = actions_of(render(TEMPLATE, SUBSTITUTIONS).document)
+    # Signed in, hand-counted: CRM 10 + contact lookup 5 + create 5 + read 5 + merge 5 + ticket 10.
+    assert longest_wait(actions) == 40
+    readme = (TEMPLATE.parent.parent / "README.md").read_text()
+    assert "at most 40 seconds" in readme
+    # The customer hears from us before the first data action.
+    kinds = [next(iter(a)) for a in actions]
+    assert kinds.index("sendResponse") < kinds.index("decision")
+
+
+def action_files():
+    """Every data action definition, presets in subfolders included."""
+    return sorted(ACTIONS_DIR.rglob("*.yaml"))
+
+
+def test_each_data_action_times_out_before_the_flow_step_that_calls_it():
+    # A step whose own timeout is not longer than its action's never takes its timeout branch.
+    import yaml
+
+    steps = [b for k, b, _ in walk_actions(actions_of(render(TEMPLATE, SUBSTITUTIONS).document)) if k == "callData"]
+    genesys_files = {
+        "contacts_lookup_action": "contact_lookup.yaml",
+        "contacts_enrich_action": "contact_enrich.yaml",
+        "contacts_read_action": "conversation_contact.yaml",
+        "contacts_merge_action": "contact_merge.yaml",
+    }
+    file_of = {SUBSTITUTIONS[key]: file for key, file in genesys_files.items()}
+    genesys_steps, crm_steps = {}, []
+    for step in steps:
+        ((category, spec),) = step["category"].items()
+        ((action, _),) = spec["dataAction"].items()
+        if category == CRM:
+            crm_steps.append(seconds(step["timeout"]))
+        else:
+            genesys_steps[file_of[action]] = seconds(step["timeout"])
+    assert set(genesys_steps) == set(genesys_files.values()) and len(crm_steps) == 2
+    for path in action_files():
+        own = yaml.safe_load(path.read_text())["timeoutSeconds"]
+        # Every other file is a CRM action (a ticketing preset too): it may stand in for either CRM step.
+        genesys = path.parent == ACTIONS_DIR and path.name in genesys_steps
+        limit = genesys_steps[path.name] if genesys else min(crm_steps)
+        assert own < limit, f"{path}: timeoutSeconds {own} is not below the flow step's {limit}"
+
+
+def test_every_input_in_a_json_request_body_is_escaped():
+    import yaml
+
+    for path in action_files():
+        template = (yaml.safe_load(path.read_text())["request"] or {}).get("requestTemplate", "")
+        for match in re.finditer(r"\$\{input\.[^}]*\}", template):
+            before = template[: match.start()]
+            assert before.endswith("$esc.jsonString("), f"{path}: {match[0]} is not inside $esc.jsonString(...)"
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        # Every public Archy export found (Genesys' blueprints) uses this shape.
+        ("disconnect", {"disconnect": {"none": True}}),
+        # The transferToAcd action's own targetQueue shape; unverified as error handling.
+        ("transferToAcd", {"transferToAcd": {"targetQueue": {"lit": {"name": SUBSTITUTIONS["queue_name"]}}}}),
+    ],
+)
+def test_flow_level_error_handling_is_the_stacks_choice(choice, expected):
+    substitutions = {**SUBSTITUTIONS, "error_handling": error_handling(choice, SUBSTITUTIONS["queue_name"])}
+    rendered = render(TEMPLATE, substitutions)
+    validate(rendered, REFERENCES)
+    assert rendered.document["inboundShortMessage"]["settingsErrorHandling"]["errorHandling"] == expected
+
+
+def test_flow_level_error_handling_follows_the_stack_setting(run):
+    (flow,) = run.of_type(":Flow")
+    rendered = render(TEMPLATE, flow.inputs["substitutions"]).document["inboundShortMessage"]
+    assert list(rendered["settingsErrorHandling"]["errorHandling"]) == [run.settings.flow_error_handling]
+
+
+def test_an_unknown_error_handling_choice_is_refused():
+    with pytest.raises(ValueError, match="flowErrorHandling 'retry'"):
+        error_handling("retry", "q")
 
 
 def test_missing_state_fails_with_its_path(tmp_path):
@@ -155,7 +294,15 @@ def test_flow_resource_gets_template_substitutions_and_hash(run):
     called = [
         (substitutions["crm_category"], substitutions["crm_lookup_action"]),
         (substitutions["crm_category"], substitutions["crm_ticket_action"]),
-        (substitutions["contacts_category"], substitutions["contacts_action"]),
+        *(
+            (substitutions["contacts_category"], substitutions[key])
+            for key in (
+                "contacts_lookup_action",
+                "contacts_enrich_action",
+                "contacts_read_action",
+                "contacts_merge_action",
+            )
+        ),
     ]
     assert set(called) == set(actions)
     # A contract change replaces an action (new id); the flow must republish against it, so the
@@ -171,3 +318,143 @@ def test_placeholder_with_spaces_fails_because_the_provider_would_publish_it_lit
     assert any(p.startswith("{{ flow_name }} is not a placeholder the provider substitutes") for p in problems), (
         problems
     )
+
+
+# What Archy resolves at publish, refused before upload: each mutation names the state and the action.
+STATE = "state 'Identify and route'"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda t: re.sub(
+                r"(?m)^( +)externalId:(\n +exp: State.externalId\n +successOutputs:\n +customerId:)",
+                r"\1externalld:\2",
+                t,
+                count=1,
+            ),
+            [
+                f"{STATE}, action 'Look up the customer in the CRM' ({CRM} / Look up customer by external id): "
+                "input 'externalld' is not in the action's contract; its inputs are ['externalId']",
+                f"{STATE}, action 'Look up the customer in the CRM' ({CRM} / Look up customer by external id): "
+                "required input 'externalId' is not bound",
+            ],
+        ),
+        (
+            lambda t: re.sub(r"\n +site:\n +exp: If\(IsNotSetOrEmpty\(State.siteHint\)[^\n]*", "", t, count=1),
+            [
+                f"{STATE}, action 'Open the CRM ticket' ({CRM} / Create ticket for conversation): "
+                "required input 'site' is not bound"
+            ],
+        ),
+        (
+            lambda t: t.replace(
+                "ticketUrl:\n                          var: State.ticketUrl",
+                "ticketLink:\n                          var: State.ticketUrl",
+                1,
+            ),
+            [
+                f"{STATE}, action 'Open the CRM ticket' ({CRM} / Create ticket for conversation): successOutputs "
+                "'ticketLink' is not an output of the action; its outputs are ['ticketId', 'ticketUrl']"
+            ],
+        ),
+        (
+            lambda t: t.replace(
+                "tier:\n                                    var: State.crmTier",
+                "tier:\n                                    var: State.crmFailureStatus",
+                1,
+            ),
+            [
+                f"{STATE}, action 'Look up the customer in the CRM' ({CRM} / Look up customer by external id): "
+                "successOutputs 'tier' is a string, stored in integer variable State.crmFailureStatus"
+            ],
+        ),
+        (
+            lambda t: t.replace("exp: Message.IsAuthenticated and", "exp: Message.IsAuthenticatd and", 1),
+            [
+                f"{STATE}, action 'Is the customer signed in?': Message.IsAuthenticatd is not a built-in of the "
+                "inboundShortMessage flow (builtins.json)"
+            ],
+        ),
+        (
+            lambda t: t.replace(
+                "exp: State.conversationContactId == State.externalContactId",
+                "exp: State.conversationContact == State.externalContactId",
+                1,
+            ),
+            [
+                f"{STATE}, action 'Is the conversation on the customer's contact?': the expression reads "
+                "'State.conversationContact', which is not a declared variable of the state"
+            ],
+        ),
+    ],
+    ids=[
+        "misspelt-input",
+        "missing-required-input",
+        "unknown-output",
+        "string-into-integer",
+        "misspelt-builtin",
+        "undeclared-variable",
+    ],
+)
+def test_what_archy_refuses_at_publish_is_refused_before_upload(tmp_path, edit, expected):
+    template = broken_copy(tmp_path, edit)
+    assert template.read_text() != TEMPLATE.read_text(), "the edit must change the flow"
+    assert flow_errors(template) == expected
+
+
+def test_a_failure_output_the_action_lacks_is_refused(tmp_path):
+    template = broken_copy(
+        tmp_path,
+        lambda t: t.replace(
+            "failureOutputs:\n                                  status:",
+            "failureOutputs:\n                                  httpStatus:",
+            1,
+        ),
+    )
+    (problem,) = flow_errors(template)
+    assert "failureOutputs 'httpStatus' is not an output of the action" in problem, problem
+
+
+def test_the_contracts_checked_are_the_ones_the_stack_wires(run):
+    # The plan's flow was validated against the contracts of the actions it declared: every action the
+    # flow calls exists with a contract whose inputs cover what the flow binds.
+    import json as json_module
+
+    (flow,) = run.of_type(":Flow")
+    rendered = render(TEMPLATE, flow.inputs["substitutions"]).document
+    declared = {(a.inputs["category"], a.inputs["name"]): a for a in run.of_type(":IntegrationAction")}
+    for kind, body, _ in walk_actions(actions_of(rendered)):
+        if kind != "callData":
+            continue
+        ((category, spec),) = body["category"].items()
+        ((action, binding),) = spec["dataAction"].items()
+        contract = json_module.loads(declared[(category, action)].inputs["contractInput"])
+        assert set(binding.get("inputs", {})) <= set(contract["properties"]), (category, action)
+        assert set(contract.get("required", [])) <= set(binding.get("inputs", {})), (category, action)
+
+
+def test_preflight_plan_fails_on_a_publish_mismatch_naming_the_file_state_and_action(tmp_path, monkeypatch, capsys):
+    import components.stack as stack
+    from preflight.__main__ import main
+
+    broken = broken_copy(tmp_path, lambda t: t.replace("Message.IsAuthenticated and", "Message.IsAuthenticatd and", 1))
+    monkeypatch.setattr(stack, "FLOWS_DIR", broken.parent)
+    assert main(["plan", "--stack", "staging"]) == 1
+    err = capsys.readouterr().err
+    assert "inbound_message.yaml" in err
+    assert "state 'Identify and route', action 'Is the customer signed in?': Message.IsAuthenticatd" in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("choice", ["disconnect", "transferToAcd"])
+def test_the_file_is_yaml_before_and_after_substitution_and_its_header_stays_a_comment(choice):
+    import yaml
+
+    # Tools that read the file unsubstituted (preflight's estate view) need it to parse as it is.
+    assert list(yaml.safe_load(TEMPLATE.read_text())) == ["inboundShortMessage"]
+    substitutions = {**SUBSTITUTIONS, "error_handling": error_handling(choice, SUBSTITUTIONS["queue_name"])}
+    text = render(TEMPLATE, substitutions).text
+    header = text.split("\ninboundShortMessage:", 1)[0].splitlines()
+    assert all(line.startswith("#") for line in header), [line for line in header if not line.startswith("#")]

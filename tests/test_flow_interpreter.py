@@ -317,6 +317,26 @@ def test_missing_builtin_is_refused():
             f"builtin {AUTH} not given in scenario")
 
 
+def test_only_listed_builtins_of_their_listed_type_are_accepted():
+    # Hand-written from the Resource Center's "Authenticated web messaging attributes": IsAuthenticated is a
+    # Boolean; a misspelt name is no built-in at all, whatever the scenario supplies.
+    doc = flow(decision("Auth?", "Message.IsAuthenticatd", yes=[disconnect()]), disconnect())
+    refuses(doc, "Message.IsAuthenticatd is not a built-in of the inboundShortMessage flow",
+            builtins={"Message.IsAuthenticated": True})
+    refuses(flow(disconnect()), "Message.IsAuthenticatd=True: that built-in is not in builtins.json",
+            builtins={"Message.IsAuthenticatd": True})
+    refuses(flow(disconnect()), "Message.IsAuthenticated='true': that built-in is a bool",
+            builtins={AUTH: "true"})
+
+
+def test_a_sign_in_during_the_run_changes_no_builtin():
+    doc = flow(set_pd("First", a=lit("x")), decision("Auth?", AUTH, yes=[transfer()], no=[disconnect()]))
+    result = run(doc, builtins={AUTH: False}, signs_in_after="First")
+    assert result.route == ("disconnected",)
+    assert any("signs in" in step for step in result.trace)
+    refuses(doc, "scenario.signs_in_after: no action is named 'Nope'", builtins={AUTH: False}, signs_in_after="Nope")
+
+
 def test_scenario_data_actions_must_match_the_flow():
     refuses(CALL_FLOW, r"scenario gives no Outcome for data action \('CRM', 'Lookup'\)")
     refuses(CALL_FLOW, r"scenario\.data_actions: \('CRM', 'Typo'\) is not called",

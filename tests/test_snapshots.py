@@ -92,7 +92,8 @@ def test_check_mode_names_stale_snapshots(monkeypatch, tmp_path, capsys):
 
 
 def test_a_hard_coded_session_upgrade_shows_in_a_snapshot(monkeypatch):
-    # The example stacks differ on identityProvider.allowSessionUpgrade, so ignoring the setting shows.
+    # Settings refuse identityProvider.allowSessionUpgrade: true, so every valid stack has false and a
+    # hard-coded true shows in each snapshot.
     import components.web_messaging as web_messaging
 
     original = web_messaging.WebdeploymentsConfiguration
@@ -103,4 +104,4 @@ def test_a_hard_coded_session_upgrade_shows_in_a_snapshot(monkeypatch):
 
     monkeypatch.setattr(web_messaging, "WebdeploymentsConfiguration", hard_coded)
     changed = [name for name, text in snapshots().items() if (SNAPSHOTS / name).read_text() != text]
-    assert changed == ["staging.json"], changed
+    assert sorted(changed) == ["prod.json", "staging.json"], changed
