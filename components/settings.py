@@ -506,14 +506,11 @@ def crm_defaults(kind: str) -> dict[str, Any]:
 
 
 def default_contact_url(crm: Mapping[str, Any]) -> str:
-    """The agents' link when crm.contactUrlTemplate is not set: the preset's search for the external id
-    (README "Ticketing systems": the link is a search, unverified as a stable URL; set your own)."""
-    if crm.get("kind") == "zendesk":
-        return f"https://{crm['subdomain']}.zendesk.com/agent/search/1?type=user&q=external_id%3A{_CONTACT_PLACEHOLDER}"
-    return (
-        f"https://{crm['instance']}.lightning.force.com/lightning/search?searchInput={_CONTACT_PLACEHOLDER}"
-        "&scope=Contact"
-    )
+    """The agents' link when crm.contactUrlTemplate is not set: the preset's `x-default` in the schema, a
+    search for the external id on the preset's host (README "Ticketing systems": unverified as a stable
+    URL; set your own)."""
+    template = settings_schema()["$defs"][f"crm_{crm['kind']}"]["properties"]["contactUrlTemplate"]["x-default"]
+    return re.sub(r"(?<!\{)\{(subdomain|instance)\}(?!\})", lambda m: crm[m.group(1)], template)
 
 
 def crm_problems(crm: Any, source: str) -> list[Problem]:
