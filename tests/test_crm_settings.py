@@ -123,3 +123,12 @@ def test_a_plain_text_preset_secret_is_refused():
 )
 def test_custom_templates_cannot_carry_velocity_of_their_own(change, key):
     assert key in problems({**CUSTOM, **change})
+
+
+def test_an_unquoted_api_version_is_told_to_be_quoted():
+    problem = problems({**SALESFORCE, "apiVersion": 62.0})["crm.apiVersion"]
+    assert "type string" in problem.message and '"62.0"' in problem.fix
+
+
+def test_a_zendesk_email_cannot_break_the_basic_auth_user():
+    assert "crm.email" in problems({**ZENDESK, "email": "bot:x@acme.test"})
