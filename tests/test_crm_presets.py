@@ -103,7 +103,31 @@ def test_every_input_in_a_body_is_json_escaped_and_timeouts_beat_the_flow_step(p
         body = action["configRequest"].get("requestTemplate") or ""
         bare = re.sub(r"\$esc\.jsonString\(\$\{input\.\w+\}\)|\"\$!\{input\.\w+\}\"", "", body)
         assert "${input." not in bare and "$input." not in bare, f"{crm['kind']} {part}: unescaped input in {body}"
-        assert action["configTimeoutSeconds"] < 10, f"{crm['kind']} {part}: not below the flow step's 10 s"
+        waits = flow_step_timeouts()[action["name"]]
+        assert action["configTimeoutSeconds"] < waits, f"{crm['kind']} {part}: not below the flow step's {waits} s"
+
+
+def flow_step_timeouts() -> dict[str, int]:
+    """Action name -> the seconds the flow's callData step waits for it (flows/inbound_message.yaml)."""
+    (flow,) = preset_run(ZENDESK).of_type(":Flow")
+    names = flow.inputs["substitutions"]
+    found: dict[str, int] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            step = node.get("callData")
+            if isinstance(step, dict) and names["crm_category"] in step.get("category", {}):
+                (action,) = step["category"][names["crm_category"]]["dataAction"]
+                found[action] = step["timeout"]["lit"]["seconds"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(render(FLOWS_DIR / "inbound_message.yaml", names).document)
+    assert set(found) == {names["crm_lookup_action"], names["crm_ticket_action"]}, found
+    return found
 
 
 CONVERSATION = "5f2c1e7a-0d3b-4c55-9a51-2f0c8d7e6b10"
