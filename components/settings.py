@@ -185,6 +185,7 @@ def parse_settings(
     if isinstance(values.get("crm"), dict) and "kind" not in values["crm"]:
         # A stack written before presets existed keeps its own API (the project's original behaviour).
         values["crm"] = {"kind": "custom", **values["crm"]}
+        problems += _unset_kind_problems(values["crm"], source)
     problems += _schema_problems(values, source)
     problems += _semantic_problems(values, config, source)
     environment = values.get("environment")
@@ -511,6 +512,24 @@ def default_contact_url(crm: Mapping[str, Any]) -> str:
     URL; set your own)."""
     template = settings_schema()["$defs"][f"crm_{crm['kind']}"]["properties"]["contactUrlTemplate"]["x-default"]
     return re.sub(r"(?<!\{)\{(subdomain|instance)\}(?!\})", lambda m: crm[m.group(1)], template)
+
+
+def _unset_kind_problems(crm: dict[str, Any], source: str) -> list[Problem]:
+    """Keys of another preset in a crm without `kind`: say which kind they belong to."""
+    custom = set(settings_schema()["$defs"]["crm_custom"]["properties"])
+    for kind in ("zendesk", "salesforce"):
+        own = set(settings_schema()["$defs"][f"crm_{kind}"]["properties"]) - custom
+        if own & set(crm):
+            return [
+                Problem(
+                    source,
+                    f"{NAMESPACE}:crm.kind",
+                    f"is not set, so the custom preset applies, but {', '.join(sorted(own & set(crm)))} "
+                    f"belong to the {kind} preset",
+                    f"pulumi config set --path '{NAMESPACE}:crm.kind' {kind}",
+                )
+            ]
+    return []
 
 
 def crm_problems(crm: Any, source: str) -> list[Problem]:

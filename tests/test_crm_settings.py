@@ -132,3 +132,9 @@ def test_an_unquoted_api_version_is_told_to_be_quoted():
 
 def test_a_zendesk_email_cannot_break_the_basic_auth_user():
     assert "crm.email" in problems({**ZENDESK, "email": "bot:x@acme.test"})
+
+
+def test_preset_keys_without_kind_say_which_kind_to_set():
+    zendesk = {k: v for k, v in ZENDESK.items() if k != "kind"}
+    problem = problems(zendesk)["crm.kind"]
+    assert "zendesk preset" in problem.message and problem.fix.endswith("crm.kind' zendesk")

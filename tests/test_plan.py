@@ -45,9 +45,7 @@ def test_committed_stacks_plan_clean_as_json(capsys, stack):
 
 def test_mandatory_violation_exits_1_and_leads_the_markdown(capsys, tmp_path):
     # A CRM base URL on a Genesys host of another region: settings accept it (https), policy must not.
-    path = altered_stack(
-        tmp_path, lambda c: as_custom(c, baseUrl="https://api.mypurecloud.com/crm")
-    )
+    path = altered_stack(tmp_path, lambda c: as_custom(c, baseUrl="https://api.mypurecloud.com/crm"))
     assert main(["plan", "--config-file", path, "--format", "markdown"]) == 1
     out = capsys.readouterr().out
     assert out.index("#### Policy violations") < out.index("#### Resources")
@@ -55,9 +53,7 @@ def test_mandatory_violation_exits_1_and_leads_the_markdown(capsys, tmp_path):
 
 
 def test_json_violations_carry_rule_resource_message_and_fix(capsys, tmp_path):
-    path = altered_stack(
-        tmp_path, lambda c: as_custom(c, baseUrl="https://api.mypurecloud.com/crm")
-    )
+    path = altered_stack(tmp_path, lambda c: as_custom(c, baseUrl="https://api.mypurecloud.com/crm"))
     assert main(["plan", "--config-file", path, "--format", "json"]) == 1
     violations = json.loads(capsys.readouterr().out)["violations"]
     assert violations and {"rule", "level", "resource", "message", "fix"} <= set(violations[0])
