@@ -7,7 +7,8 @@ Shaped from Salesforce's public references:
   records share the value.
 - Same guide, "Insert or Update (Upsert) a Record Using an External ID": PATCH
   /services/data/vXX.X/sobjects/Case/{field}/{value} -> 201 {"id", "success": true, "errors": [],
-  "created": true} on insert, 200 with "created": false on update (API 46.0 and later).
+  "created": true} on insert ("created" from API 46.0). An update answering 200 with "created": false is
+  this fake's assumption (UNVERIFIED; README "Ticketing systems").
 - help.salesforce.com, "OAuth 2.0 Client Credentials Flow for Server-to-Server Integration": POST
   /services/oauth2/token (form grant_type=client_credentials, client_id, client_secret) -> 200
   {"access_token", "instance_url", "token_type": "Bearer", ...}; 400 {"error": "invalid_client"} otherwise.
