@@ -5,9 +5,10 @@ Shaped from Zendesk's public API reference (developer.zendesk.com/api-reference)
   "The external_id parameter does not support the search syntax. It only accepts ids." An unknown id is
   200 with an empty list (there is no 404 for a search).
 - Tickets, "Create Ticket": POST /api/v2/tickets {"ticket": {...}} -> 201 {"ticket": {"id": <int>, ...}}.
-- Ticketing API introduction, "Idempotency": an `Idempotency-Key` header makes a repeated create return the
-  first response, with `x-idempotency-lookup: hit` (a first request: `miss`). What Zendesk answers a repeated
-  key with a different body is not modelled beyond a 400 (UNVERIFIED body).
+- Ticketing API introduction, "Idempotency": an `Idempotency-Key` header lets a ticket creation be retried
+  "without the risk of creating duplicate records"; the first answer carries `x-idempotency-lookup: miss`.
+  The fake answers a repeat with the first response and `hit` (UNVERIFIED beyond the page's example), and a
+  repeated key with a different body with a 400 (UNVERIFIED body).
 - API introduction, "Security and authentication": API token auth is basic auth `{email}/token:{token}`;
   a wrong one is 401 {"error": "Couldn't authenticate you"}. "Rate limits": 429 with Retry-After.
 Refuses any other path or method with 404/405.
