@@ -46,9 +46,12 @@ def checked_template(file_name: str, where: str, template: str, substitutions: M
         )
 
 
-def url_template(file_name: str, template: str, substitutions: dict[str, str]) -> str:
-    """The action's request URL with the stack's values in; every placeholder must be substituted."""
-    checked_template(file_name, "request.urlTemplate", template, substitutions)
+def url_template(
+    file_name: str, template: str, substitutions: dict[str, str], where: str = "request.urlTemplate"
+) -> str:
+    """A template of the action (its URL, a JSONPath, the success template) with the stack's values in;
+    every placeholder must be substituted."""
+    checked_template(file_name, where, template, substitutions)
     return substitute(template, substitutions)
 
 
@@ -79,9 +82,13 @@ class DataActionIntegrationArgs(TypedDict):
     """The id of an existing credential (e.g. the one an OAuth client created), or a user and password to
     store in a new basicAuth credential (the password stays secret)."""
     actions: dict[str, str]
-    """Action name -> definition file in components/data_actions/."""
+    """Action name -> definition file in components/data_actions/ (it also names the action's child)."""
+    definitions: NotRequired[dict[str, dict]]
+    """Definition file -> a definition to use instead of the file's content (one built from settings,
+    checked against the same schema)."""
     substitutions: NotRequired[dict[str, str]]
-    """Values for {{placeholders}} in the definitions' URL templates (known when the program runs)."""
+    """Values for {{placeholders}} in the definitions' URL templates, translation maps and success
+    templates (known when the program runs)."""
     body_substitutions: NotRequired[dict[str, pulumi.Input[str]]]
     """Values for {{placeholders}} in the definitions' request body templates (ids may be Outputs)."""
 
@@ -121,8 +128,9 @@ class DataActionIntegration(pulumi.ComponentResource):
         self.integration_id = integration.id
 
         self.action_ids = {}
+        substitutions = args.get("substitutions", {})
         for action_name, file_name in args["actions"].items():
-            spec = action_spec(file_name)
+            spec = args.get("definitions", {}).get(file_name) or action_spec(file_name)
             request, response = spec["request"], spec["response"]
             self.action_ids[action_name] = IntegrationAction(
                 f"{name}-action-{Path(file_name).stem.replace('_', '-')}",
@@ -138,9 +146,7 @@ class DataActionIntegration(pulumi.ComponentResource):
                 config_timeout_seconds=spec["timeoutSeconds"],
                 config_request={
                     "request_type": request["type"],
-                    "request_url_template": url_template(
-                        file_name, request["urlTemplate"], args.get("substitutions", {})
-                    ),
+                    "request_url_template": url_template(file_name, request["urlTemplate"], substitutions),
                     "headers": request.get("headers"),
                     "request_template": request_template(
                         file_name, request["requestTemplate"], args.get("body_substitutions", {})
@@ -149,9 +155,14 @@ class DataActionIntegration(pulumi.ComponentResource):
                     else None,
                 },
                 config_response={
-                    "translation_map": response["translationMap"],
+                    "translation_map": {
+                        key: url_template(file_name, path, substitutions, f"response.translationMap.{key}")
+                        for key, path in response["translationMap"].items()
+                    },
                     "translation_map_defaults": response.get("translationMapDefaults"),
-                    "success_template": response["successTemplate"],
+                    "success_template": url_template(
+                        file_name, response["successTemplate"], substitutions, "response.successTemplate"
+                    ),
                 },
             ).id
 

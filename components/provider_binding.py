@@ -268,6 +268,14 @@ class IntegrationAction(GenesysResource):
     id: pulumi.Output[str]
 
 
+class IntegrationCustomAuthAction(GenesysResource):
+    """The custom auth action Genesys creates for a userDefinedOAuth web services integration; the
+    provider configures it, never creates or deletes it (docs/guides/custom_auth_action.md)."""
+
+    TF_TYPE = "genesyscloud_integration_custom_auth_action"
+    id: pulumi.Output[str]
+
+
 class RoutingQueue(GenesysResource):
     TF_TYPE = "genesyscloud_routing_queue"
     id: pulumi.Output[str]

@@ -151,7 +151,17 @@ def _size(kind: type, test: Any) -> Any:
     return lambda value, expected, _schema, _root: not isinstance(value, kind) or test(len(value), expected)
 
 
+def _if(value: Any, expected: Any, schema: Any, root: Any) -> bool:
+    """`if` with its `then`/`else` (Draft 2020-12: `if` alone asserts nothing)."""
+    branch = schema.get("then", True) if _valid(value, expected, root) else schema.get("else", True)
+    return _valid(value, branch, root)
+
+
 _KEYWORDS = {
+    "allOf": lambda value, expected, _schema, root: all(_valid(value, sub, root) for sub in expected),
+    "if": _if,
+    "then": lambda *_: True,
+    "else": lambda *_: True,
     "$ref": lambda value, expected, _schema, root: _valid(value, _resolve(expected, root), root),
     "type": _type,
     "enum": lambda value, expected, _schema, _root: any(_equal(value, option) for option in expected),

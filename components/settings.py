@@ -31,10 +31,14 @@ from components.settings_model import (
     NAMESPACE,
     PROJECT_ROOT,
     Crm,
+    CustomCrm,
+    CustomRequest,
     IdentityProvider,
+    SalesforceCrm,
     SecretText,
     Settings,
     Site,
+    ZendeskCrm,
 )
 from components.stack_file import StackConfig
 
@@ -91,13 +95,25 @@ TOKEN_VALIDITY_RANGE = range(_TOKEN_SCHEMA["minimum"], _TOKEN_SCHEMA["maximum"] 
 
 
 def secret_paths(schema: Mapping[str, Any] | None = None, prefix: str = "") -> Iterator[str]:
-    """Dotted paths of every value the schema marks `x-secret` (e.g. `crm.password`)."""
-    schema = settings_schema() if schema is None else schema
+    """Dotted paths of every value the schema marks `x-secret` (e.g. `crm.password`), in every
+    preset of an object chosen by `allOf` / `if` / `then` (crm.kind), each path once."""
+    seen: set[str] = set()
+    for path in _secret_paths(settings_schema() if schema is None else schema, prefix):
+        if path not in seen:
+            seen.add(path)
+            yield path
+
+
+def _secret_paths(schema: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    if "$ref" in schema:
+        schema = settings_schema()["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
     for name, sub in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
         if sub.get("x-secret"):
             yield path
-        yield from secret_paths(sub, path + ".")
+        yield from _secret_paths(sub, path + ".")
+    for branch in schema.get("allOf", []):
+        yield from _secret_paths(branch.get("then", {}), prefix)
 
 
 # --- reading the config map -------------------------------------------------------------------
@@ -166,6 +182,10 @@ def parse_settings(
     for key, declaration in project_config_declarations().items():
         if key not in values and "default" in declaration:
             values[key] = declaration["default"]
+    if isinstance(values.get("crm"), dict) and "kind" not in values["crm"]:
+        # A stack written before presets existed keeps its own API (the project's original behaviour).
+        values["crm"] = {"kind": "custom", **values["crm"]}
+        problems += _unset_kind_problems(values["crm"], source)
     problems += _schema_problems(values, source)
     problems += _semantic_problems(values, config, source)
     environment = values.get("environment")
@@ -310,6 +330,7 @@ def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source
     problems += _duplicate_domain_problems(sites, source)
     problems += _substituted_value_problems(values, source)
     problems += _session_upgrade_problems(values, source)
+    problems += crm_problems(values.get("crm"), source)
     for path in secret_paths():
         node: Any = values
         for part in path.split("."):
@@ -390,6 +411,7 @@ def _duplicate_domain_problems(sites: dict[str, Any], source: str) -> list[Probl
 _UNSAFE_IN_TEMPLATES = re.compile(r'["\\{}$#\x00-\x1f\x7f]')
 _SUBSTITUTED_NAMES = {"division": "Home", "routing.queueName": "Web Messaging Support"}
 _URL_SETTINGS = ("identityProvider.discoveryUri", "crm.baseUrl", "crm.contactUrlTemplate")
+"""Checked for credentials, host and template characters when set (crm.baseUrl only in the custom preset)."""
 _CONTACT_PLACEHOLDER = "{{externalId.value}}"
 
 
@@ -474,15 +496,221 @@ def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) ->
             client_secret=idp["clientSecret"],
             allow_session_upgrade=idp.get("allowSessionUpgrade", False),
         ),
-        crm=Crm(
-            crm["baseUrl"],
-            crm["contactUrlTemplate"],
-            crm["username"],
-            crm["password"],
-            crm.get("ticketPath", "/tickets"),
-        ),
+        crm=freeze_crm(crm),
         queue_name=values["routing"]["queueName"],
         raw=values,
+    )
+
+
+# --- crm: the ticketing system preset (crm.kind) ------------------------------------------------
+
+# Where each preset's data actions and agents' links may go: the host comes from the preset's own
+# settings, so no other host is possible (README "Ticketing systems").
+_CONTACT_HOSTS = {
+    "zendesk": lambda crm: {f"{crm.get('subdomain')}.zendesk.com"},
+    "salesforce": lambda crm: {
+        f"{crm.get('instance')}.lightning.force.com",
+        f"{crm.get('instance')}.my.salesforce.com",
+    },
+}
+# The contract inputs each custom request may place in its path and body (components/data_actions/crm/).
+_CUSTOM_INPUTS = {"lookup": ("externalId",), "ticket": ("conversationId", "externalId", "site")}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
+_BODY_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_VELOCITY_CHARACTERS = re.compile(r"[$#\\{}\x00-\x1f\x7f]")
+
+
+def crm_defaults(kind: str) -> dict[str, Any]:
+    """A preset's defaults as settings.schema.json states them (`default` of each key)."""
+    properties = settings_schema()["$defs"][f"crm_{kind}"]["properties"]
+    return {key: sub["default"] for key, sub in properties.items() if "default" in sub}
+
+
+def default_contact_url(crm: Mapping[str, Any]) -> str:
+    """The agents' link when crm.contactUrlTemplate is not set: the preset's `x-default` in the schema, a
+    search for the external id on the preset's host (README "Ticketing systems": unverified as a stable
+    URL; set your own)."""
+    template = settings_schema()["$defs"][f"crm_{crm['kind']}"]["properties"]["contactUrlTemplate"]["x-default"]
+    return re.sub(r"(?<!\{)\{(subdomain|instance)\}(?!\})", lambda m: crm[m.group(1)], template)
+
+
+def _unset_kind_problems(crm: dict[str, Any], source: str) -> list[Problem]:
+    """Keys of another preset in a crm without `kind`: say which kind they belong to."""
+    custom = set(settings_schema()["$defs"]["crm_custom"]["properties"])
+    for kind in ("zendesk", "salesforce"):
+        own = set(settings_schema()["$defs"][f"crm_{kind}"]["properties"]) - custom
+        if own & set(crm):
+            return [
+                Problem(
+                    source,
+                    f"{NAMESPACE}:crm.kind",
+                    f"is not set, so the custom preset applies, but {', '.join(sorted(own & set(crm)))} "
+                    f"belong to the {kind} preset",
+                    f"pulumi config set --path '{NAMESPACE}:crm.kind' {kind}",
+                )
+            ]
+    return []
+
+
+def crm_problems(crm: Any, source: str) -> list[Problem]:
+    """What JSON Schema cannot say about crm: the link's host and placeholder, custom templates."""
+    if not isinstance(crm, dict):
+        return []
+    problems = []
+    kind = crm.get("kind")
+    link = crm.get("contactUrlTemplate")
+    if isinstance(link, str):
+        problems += _contact_link_problems(kind, crm, link, source)
+    if kind == "custom":
+        for part in ("lookup", "ticket"):
+            request = crm.get(part)
+            if isinstance(request, dict):
+                problems += _custom_request_problems(part, request, source)
+    return problems
+
+
+def _contact_link_problems(kind: Any, crm: dict[str, Any], link: str, source: str) -> list[Problem]:
+    key = f"{NAMESPACE}:crm.contactUrlTemplate"
+    authority = link.removeprefix("https://").split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if _CONTACT_PLACEHOLDER in authority or "{" in authority:
+        return [
+            Problem(
+                source,
+                key,
+                "has {{externalId.value}} in the host, where a customer's id would choose the site agents open",
+                "put {{externalId.value}} in the path or query, e.g. https://crm.example.com/contacts/{{externalId.value}}",
+            )
+        ]
+    if kind in _CONTACT_HOSTS and isinstance(crm.get("subdomain" if kind == "zendesk" else "instance"), str):
+        hosts = _CONTACT_HOSTS[kind](crm)
+        if authority.lower() not in hosts:
+            return [
+                Problem(
+                    source,
+                    key,
+                    f"host {authority!r} is not the {kind} host of this stack ({', '.join(sorted(hosts))})",
+                    f"use https://{sorted(hosts)[0]}/... or remove the key for the preset's default link",
+                )
+            ]
+    return []
+
+
+def _custom_request_problems(part: str, request: dict[str, Any], source: str) -> list[Problem]:
+    allowed = _CUSTOM_INPUTS[part]
+    problems = []
+    path = request.get("path")
+    if isinstance(path, str):
+        unknown = ", ".join(sorted({"{" + n + "}" for n in _PLACEHOLDER.findall(path) if n not in allowed}))
+        if unknown:
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:crm.{part}.path",
+                    f"names {unknown}, which the {part} action has no input for",
+                    f"use only {', '.join('{' + name + '}' for name in allowed)}",
+                )
+            )
+    method = request.get("method")
+    if part == "lookup" and method in (None, "GET") and "body" in request:
+        problems.append(
+            Problem(
+                source,
+                f"{NAMESPACE}:crm.lookup.body",
+                "is set but the lookup is a GET, which sends no body",
+                "remove crm.lookup.body, or set crm.lookup.method: POST",
+            )
+        )
+    if part == "lookup" and method == "POST" and "body" not in request:
+        problems.append(
+            Problem(source, f"{NAMESPACE}:crm.lookup.body", "is required for a POST lookup", _body_fix(allowed))
+        )
+    if "body" in request:
+        problems += _body_problems(f"crm.{part}.body", request["body"], allowed, source)
+    return problems
+
+
+def _body_fix(allowed: tuple[str, ...]) -> str:
+    return (
+        "use a YAML object whose strings are plain text or hold "
+        + ", ".join("{" + name + "}" for name in allowed)
+        + " (no $ # \\ or other braces: they are Velocity), e.g. {externalId: '{externalId}'}"
+    )
+
+
+def _body_problems(dotted: str, value: Any, allowed: tuple[str, ...], source: str) -> list[Problem]:
+    """Every string in a custom body is text or a known {placeholder}: never Velocity of its own."""
+    problems = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _BODY_KEY.match(str(key)):
+                problems.append(
+                    Problem(
+                        source, f"{NAMESPACE}:{dotted}", f"key {key!r} is not a plain JSON name", _body_fix(allowed)
+                    )
+                )
+            problems += _body_problems(f"{dotted}.{key}", item, allowed, source)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            problems += _body_problems(f"{dotted}[{i}]", item, allowed, source)
+    elif isinstance(value, str):
+        text = _PLACEHOLDER.sub(lambda m: "" if m.group(1) in allowed else m.group(0), value)
+        if _VELOCITY_CHARACTERS.search(text):
+            problems.append(
+                Problem(
+                    source,
+                    f"{NAMESPACE}:{dotted}",
+                    f"{value!r} has $ # \\ a brace or a placeholder other than {', '.join(allowed)}",
+                    _body_fix(allowed),
+                )
+            )
+    elif not (value is None or isinstance(value, bool | int | float)):
+        problems.append(Problem(source, f"{NAMESPACE}:{dotted}", "is not a JSON value", _body_fix(allowed)))
+    return problems
+
+
+def freeze_crm(crm: Mapping[str, Any]) -> Crm:
+    """The validated crm object as the preset's settings_model value, defaults from the schema."""
+    kind = crm["kind"]
+    values = {**crm_defaults(kind), **crm}
+    link = values.get("contactUrlTemplate") or (default_contact_url(values) if kind != "custom" else "")
+    if kind == "zendesk":
+        return ZendeskCrm(
+            subdomain=values["subdomain"],
+            email=values["email"],
+            api_token=values["apiToken"],
+            ticket_tag=values["ticketTag"],
+            tier_field=values["tierField"],
+            contact_url_template=link,
+        )
+    if kind == "salesforce":
+        return SalesforceCrm(
+            instance=values["instance"],
+            api_version=values["apiVersion"],
+            contact_external_id_field=values["contactExternalIdField"],
+            case_external_id_field=values["caseExternalIdField"],
+            client_id=values["clientId"],
+            client_secret=values["clientSecret"],
+            tier_field=values.get("tierField"),
+            case_origin=values["caseOrigin"],
+            contact_url_template=link,
+        )
+    schema = settings_schema()["$defs"]["crm_custom"]["properties"]
+    requests = {}
+    for part in ("lookup", "ticket"):
+        request_defaults = {key: sub["default"] for key, sub in schema[part]["properties"].items() if "default" in sub}
+        given = {**request_defaults, **values.get(part, {})}
+        if part == "ticket":
+            given.setdefault("path", values["ticketPath"])
+        requests[part] = CustomRequest(
+            method=given["method"], path=given["path"], response=given["response"], body=given.get("body")
+        )
+    return CustomCrm(
+        base_url=values["baseUrl"],
+        contact_url_template=link,
+        username=values["username"],
+        password=values["password"],
+        lookup=requests["lookup"],
+        ticket=requests["ticket"],
     )
 
 

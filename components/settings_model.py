@@ -64,15 +64,79 @@ class IdentityProvider:
 
 
 @dataclass(frozen=True)
-class Crm:
-    """The CRM the inbound flow looks customers up in, and whose records agents open."""
+class ZendeskCrm:
+    """Zendesk Support (crm.kind: zendesk): users found by external_id, tickets opened through the API."""
+
+    subdomain: str
+    email: str
+    """The agent the API token belongs to; the data action authenticates as `{email}/token`."""
+    api_token: SecretText
+    ticket_tag: str = "web_messaging"
+    tier_field: str = "tier"
+    """Key of the Zendesk user field holding the customer's tier (user_fields.<key>)."""
+    contact_url_template: str = ""
+    kind: str = "zendesk"
+
+    @property
+    def host(self) -> str:
+        """The only host the Zendesk actions and links may name."""
+        return f"{self.subdomain}.zendesk.com"
+
+
+@dataclass(frozen=True)
+class SalesforceCrm:
+    """Salesforce (crm.kind: salesforce): Contact found by an External ID field, Case upserted by another."""
+
+    instance: str
+    api_version: str
+    contact_external_id_field: str
+    case_external_id_field: str
+    client_id: str
+    client_secret: SecretText
+    tier_field: str | None = None
+    case_origin: str = "Web"
+    contact_url_template: str = ""
+    kind: str = "salesforce"
+
+    @property
+    def host(self) -> str:
+        """The My Domain API host (tokens and REST calls); nothing else is ever called."""
+        return f"{self.instance}.my.salesforce.com"
+
+    @property
+    def lightning_host(self) -> str:
+        """Where agents open records (Lightning Experience) of the same My Domain."""
+        return f"{self.instance}.lightning.force.com"
+
+
+@dataclass(frozen=True)
+class CustomRequest:
+    """One request of the custom preset, from crm.lookup / crm.ticket (templates already validated)."""
+
+    method: str
+    path: str
+    """Path under base_url; {externalId}, {conversationId}, {site} mark where the inputs go (URI-encoded)."""
+    response: Mapping[str, str]
+    """Contract output -> JSONPath in the CRM's answer."""
+    body: Mapping[str, Any] | None = None
+    """The JSON body; strings may hold the same {placeholders} (JSON-escaped)."""
+
+
+@dataclass(frozen=True)
+class CustomCrm:
+    """Your own API (crm.kind: custom, the project's original behaviour): everything from stack settings."""
 
     base_url: str
     contact_url_template: str
     username: str
     password: SecretText
-    ticket_path: str = "/tickets"
-    """Path under base_url where the flow's "create ticket" data action POSTs (crm.ticketPath)."""
+    lookup: CustomRequest
+    ticket: CustomRequest
+    kind: str = "custom"
+
+
+Crm = ZendeskCrm | SalesforceCrm | CustomCrm
+"""The ticketing system the inbound flow looks customers up in and opens tickets in (crm.kind)."""
 
 
 @dataclass(frozen=True)

@@ -85,9 +85,8 @@ def build(settings: Settings) -> dict[str, Any]:
     )
     # What the flow calls, with the contract of the file each action was declared from: the flow's
     # bindings are checked against these before upload, as Archy checks them at publish.
-    crm_files = {crm.lookup_action_name: "crm_lookup.yaml", crm.ticket_action_name: "crm_create_ticket.yaml"}
     wired = [
-        *((crm.integration_name, name, crm.action_ids[name], file) for name, file in crm_files.items()),
+        *((crm.integration_name, name, crm.action_ids[name], file) for name, file in crm.action_files.items()),
         *((contacts_category, name, contacts.action_ids[name], file) for name, file in CONTACT_ACTIONS.values()),
     ]
     flow_actions = {(category, name): action_id for category, name, action_id, _ in wired}

@@ -25,6 +25,7 @@ AUTH_ROLE = "genesyscloud:index/authRole:AuthRole"
 DEPLOYMENT = "genesyscloud:index/webdeploymentsDeployment:WebdeploymentsDeployment"
 CONFIGURATION = "genesyscloud:index/webdeploymentsConfiguration:WebdeploymentsConfiguration"
 INTEGRATION_ACTION = "genesyscloud:index/integrationAction:IntegrationAction"
+CUSTOM_AUTH_ACTION = "genesyscloud:index/integrationCustomAuthAction:IntegrationCustomAuthAction"
 FLOW = "genesyscloud:index/flow:Flow"
 ROUTING_QUEUE = "genesyscloud:index/routingQueue:RoutingQueue"
 

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from scripts.extract_provider_schema import USED_RESOURCES  # noqa: E402
+from scripts.extract_provider_schema import HAND_ADDED, USED_RESOURCES  # noqa: E402
 
 REPOSITORY = "MyPureCloud/terraform-provider-genesyscloud"
 DEFAULT_COMMIT = "f955430e"
@@ -71,7 +71,7 @@ def extract(mirror: Path, commit: str) -> dict:
     ).stdout.strip()
     table: dict[str, dict[str, list[str]]] = {"resources": {}, "dataSources": {}}
     for kind, folder, names in (
-        ("resources", "resources", USED_RESOURCES),
+        ("resources", "resources", (*USED_RESOURCES, *HAND_ADDED)),
         ("dataSources", "data-sources", USED_DATA_SOURCES),
     ):
         for name in names:

@@ -30,6 +30,9 @@ USED_RESOURCES = (
     "genesyscloud_webdeployments_configuration",
     "genesyscloud_webdeployments_deployment",
 )
+HAND_ADDED = ("genesyscloud_integration_custom_auth_action",)
+"""Used resources the facts file lacks: their entries were written from the provider's Go schema (see the
+output's `_source.hand_added`) and are kept as they are when the rest is regenerated."""
 OUT = Path(__file__).resolve().parent.parent / "components" / "provider_schema.json"
 
 
@@ -62,8 +65,10 @@ def compact(attributes: dict) -> dict:
     return out
 
 
-def build(facts: dict) -> dict:
-    resources = {}
+def build(facts: dict, current: dict | None = None) -> dict:
+    """The schema table from the facts; `current` (the committed table) supplies the HAND_ADDED entries."""
+    current = current or {"resources": {}, "_source": {}}
+    resources = {tf_type: current["resources"][tf_type] for tf_type in HAND_ADDED if tf_type in current["resources"]}
     for tf_type in USED_RESOURCES:
         resource = facts["resources"][tf_type]
         resources[tf_type] = {
@@ -77,6 +82,7 @@ def build(facts: dict) -> dict:
             "provider_version": facts["source"]["provider_version"],
             "naming": "Pulumi property names follow the pulumi-terraform-bridge convention "
             "(camelCase, pluralised lists); derived, not read from a generated SDK.",
+            **({"hand_added": current["_source"]["hand_added"]} if "hand_added" in current["_source"] else {}),
         },
         "resources": resources,
     }
@@ -90,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         facts = json.loads(args.facts.read_text())
-        text = json.dumps(build(facts), indent=1, sort_keys=True) + "\n"
+        current = json.loads(args.output.read_text()) if args.output.exists() else None
+        text = json.dumps(build(facts, current), indent=1, sort_keys=True) + "\n"
     except OSError as error:
         print(f"extract_provider_schema: cannot read {args.facts}: {error.strerror}", file=sys.stderr)
         return 2

@@ -218,7 +218,7 @@ class FakeOrg:
                 "id": "external-source-crm",
                 "name": f"{s.name_prefix}{CRM_EXTERNAL_SOURCE}",
                 "active": True,
-                "linkConfiguration": {"uriTemplate": f"{s.crm.base_url}/contacts/{{{{externalId.value}}}}"},
+                "linkConfiguration": {"uriTemplate": s.crm.contact_url_template},
             }
         ]
         # The OIDC type's keys are the ones components/oidc_integration.yaml guesses, so the healthy org

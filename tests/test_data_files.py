@@ -25,7 +25,12 @@ def write(tmp_path, name, document):
         ("components/access.yaml", "access.schema.json"),
         ("components/oidc_integration.yaml", "oidc_integration.schema.json"),
         ("components/web_messaging.yaml", "web_messaging.schema.json"),
-        ("components/data_actions/crm_lookup.yaml", "data_action.schema.json"),
+        *(
+            (f"components/data_actions/crm/{kind}/{name}", "data_action.schema.json")
+            for kind in ("zendesk", "salesforce", "custom")
+            for name in ("crm_lookup.yaml", "crm_create_ticket.yaml")
+        ),
+        ("components/data_actions/crm/salesforce/auth.yaml", "custom_auth_action.schema.json"),
         ("components/data_actions/contact_lookup.yaml", "data_action.schema.json"),
         ("components/data_actions/contact_enrich.yaml", "data_action.schema.json"),
         ("components/data_actions/conversation_contact.yaml", "data_action.schema.json"),
@@ -48,7 +53,7 @@ def test_the_client_secret_may_not_go_into_plain_integration_properties(tmp_path
 
 
 def test_a_data_action_without_a_url_names_the_key(tmp_path):
-    document = yaml.safe_load((ROOT / "components/data_actions/crm_lookup.yaml").read_text())
+    document = yaml.safe_load((ROOT / "components/data_actions/crm/custom/crm_lookup.yaml").read_text())
     del document["request"]["urlTemplate"]
     path = write(tmp_path, "crm_lookup.yaml", document)
     with pytest.raises(InvalidConfiguration, match=r"crm_lookup.yaml: request: 'urlTemplate' is a required property"):

@@ -61,7 +61,7 @@ def test_staging_to_prod_shows_the_environment_differences(capsys):
     assert '["www.staging.example.com", "example-staging.netlify.app"] -> ["www.example.com", "example.com"]' in out
     assert "login.staging.example.com/.well-known/openid-configuration" in out
     assert "login.example.com/.well-known/openid-configuration" in out
-    assert "crm-sandbox.example.com/contacts" in out
+    assert "example-sandbox.zendesk.com/api/v2/users/search" in out
     assert "option protect: false -> true" in out
 
 
@@ -85,8 +85,8 @@ def test_changed_inputs_are_listed_by_dotted_path_with_before_and_after(capsys):
     assert change == {
         "path": "linkConfiguration.uriTemplate",
         "kind": "changed",
-        "before": "https://crm-sandbox.example.com/contacts/{{externalId.value}}",
-        "after": "https://crm.example.com/contacts/{{externalId.value}}",
+        "before": "https://example-sandbox.zendesk.com/agent/search/1?type=user&q=external_id%3A{{externalId.value}}",
+        "after": "https://example.zendesk.com/agent/search/1?type=user&q=external_id%3A{{externalId.value}}",
     }
     assert {"path": "protect", "kind": "changed", "before": False, "after": True} in resources["site-www-deployment"][
         "options"

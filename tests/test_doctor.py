@@ -708,7 +708,7 @@ def test_placeholder_secrets_are_refused_before_any_call(doctor, org, tmp_path):
     report = doctor(source=("--config-file", str(stack)))
     assert report.code == 2
     assert "still the committed placeholder secrets" in report.err
-    assert "pulumi config set --secret --path 'genesys-messaging:crm.password' <value>" in report.err
+    assert "pulumi config set --secret --path 'genesys-messaging:crm.apiToken' <value>" in report.err
     assert not org.hits, "nothing is sent to the org"
 
 

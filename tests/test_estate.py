@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import pytest
 
 from components.regions import region_for_host
+from components.settings_model import CustomCrm, SalesforceCrm, ZendeskCrm
 from preflight.inprocess import is_secret_value, reveal, run_program
 from tests.conftest import example_config
 
@@ -73,13 +75,22 @@ def test_oidc_integration_is_enabled_with_discovery_uri_and_secret_credential(ru
     assert reveal(credential.inputs["fields"])["clientSecret"].startswith("sentinel-secret-")
 
 
-def test_crm_data_actions_are_https_on_the_crm_base_and_enabled(run):
+def crm_host(crm) -> str:
+    """The one host a preset's actions may call: the custom base URL's, or the vendor's from its settings."""
+    if isinstance(crm, CustomCrm):
+        return urllib.parse.urlsplit(crm.base_url).netloc
+    return crm.host
+
+
+def test_crm_data_actions_are_https_on_the_preset_host_and_enabled(run):
     actions = {a.inputs["name"]: a for a in run.of_type(":IntegrationAction") if a.name.startswith("crm-")}
-    base = run.settings.crm.base_url.rstrip("/")
-    lookup = actions["Look up customer by external id"].inputs["configRequest"]["requestUrlTemplate"]
-    ticket = actions["Create ticket for conversation"].inputs["configRequest"]["requestUrlTemplate"]
-    assert lookup.startswith(base + "/") and lookup.startswith("https://"), lookup
-    assert ticket == base + run.settings.crm.ticket_path, ticket
+    host = crm_host(run.settings.crm)
+    for action in actions.values():
+        url = action.inputs["configRequest"]["requestUrlTemplate"]
+        assert url.startswith(f"https://{host}/"), f"{action.urn}: {url} leaves https://{host}"
+    if isinstance(run.settings.crm, CustomCrm):
+        ticket = actions["Create ticket for conversation"].inputs["configRequest"]["requestUrlTemplate"]
+        assert ticket.startswith(run.settings.crm.base_url.rstrip("/") + "/"), ticket
     contract = json.loads(actions["Look up customer by external id"].inputs["contractInput"])
     assert contract["required"] == ["externalId"]
     integrations = by_id(run, ":Integration")
@@ -90,12 +101,16 @@ def test_crm_data_actions_are_https_on_the_crm_base_and_enabled(run):
         assert action.inputs["category"] == integration.inputs["config"]["name"], action.urn
 
 
-def test_ticket_request_carries_the_conversation_id_as_idempotency_key(run):
+def test_ticket_request_is_idempotent_on_the_conversation_id(run):
     (ticket,) = [a for a in run.of_type(":IntegrationAction") if a.inputs["name"] == "Create ticket for conversation"]
     request = ticket.inputs["configRequest"]
-    assert request["requestType"] == "POST"
-    assert request["headers"]["Idempotency-Key"] == "$esc.jsonString(${input.conversationId})", ticket.urn
-    assert '"conversationId": "$esc.jsonString(${input.conversationId})"' in request["requestTemplate"]
+    if isinstance(run.settings.crm, SalesforceCrm):
+        # An upsert addressed by the conversation id: a repeat updates the same Case.
+        assert request["requestType"] == "PATCH", ticket.urn
+        assert request["requestUrlTemplate"].endswith("/$esc.uriEncode(${input.conversationId})"), ticket.urn
+    else:
+        assert request["headers"]["Idempotency-Key"] == "$esc.jsonString(${input.conversationId})", ticket.urn
+    assert "$esc.jsonString(${input.conversationId})" in request["requestTemplate"], ticket.urn
 
 
 def test_contact_lookup_is_exact_on_the_crm_external_source(run):
@@ -111,11 +126,19 @@ def test_contact_lookup_is_exact_on_the_crm_external_source(run):
     assert "?q=" not in request["requestUrlTemplate"]
 
 
-def test_crm_credential_password_is_secret(run):
+def test_crm_credential_secret_is_secret(run):
+    crm = run.settings.crm
     (credential,) = [c for c in run.of_type(":IntegrationCredential") if c.name.startswith("crm-")]
-    assert credential.inputs["credentialTypeName"] == "basicAuth"
     assert is_secret_value(credential.inputs["fields"]), credential.urn
-    assert reveal(credential.inputs["fields"])["userName"] == run.settings.crm.username
+    fields = reveal(credential.inputs["fields"])
+    if isinstance(crm, SalesforceCrm):
+        assert credential.inputs["credentialTypeName"] == "userDefinedOAuth"
+        assert fields["clientId"] == crm.client_id and fields["clientSecret"].startswith("sentinel-secret-")
+    else:
+        assert credential.inputs["credentialTypeName"] == "basicAuth"
+        # Zendesk API token auth: `{email}/token` and the token (Zendesk API reference, API token).
+        user = f"{crm.email}/token" if isinstance(crm, ZendeskCrm) else crm.username
+        assert fields["userName"] == user and fields["password"].startswith("sentinel-secret-")
 
 
 def test_contact_lookup_runs_as_the_least_privilege_client(run):

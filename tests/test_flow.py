@@ -186,7 +186,10 @@ def test_each_data_action_times_out_before_the_flow_step_that_calls_it():
             genesys_steps[file_of[action]] = seconds(step["timeout"])
     assert set(genesys_steps) == set(genesys_files.values()) and len(crm_steps) == 2
     for path in action_files():
-        own = yaml.safe_load(path.read_text())["timeoutSeconds"]
+        spec = yaml.safe_load(path.read_text())
+        if "contract" not in spec:
+            continue  # not a data action the flow calls (the Salesforce preset's custom auth action)
+        own = spec["timeoutSeconds"]
         # Every other file is a CRM action (a ticketing preset too): it may stand in for either CRM step.
         genesys = path.parent == ACTIONS_DIR and path.name in genesys_steps
         limit = genesys_steps[path.name] if genesys else min(crm_steps)

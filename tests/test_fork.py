@@ -56,10 +56,18 @@ def _rewrite_stack(path: Path, stack: str) -> None:
     }
     idp = config["genesys-messaging:identityProvider"]
     idp.update(discoveryUri=FORK["discovery"], clientId=f"genesys-{stack}")
+    # The fork runs its own API (the custom preset), another kind than the committed stacks: tests must
+    # hold for any preset. Its password is the committed file's secret, whichever key held it.
     crm = config["genesys-messaging:crm"]
-    crm.update(
-        baseUrl=FORK["crm"], contactUrlTemplate=FORK["contact"], username=f"genesys-{stack}", ticketPath="/v3/cases"
-    )
+    secret = next(value for value in crm.values() if isinstance(value, dict) and "secure" in value)
+    config["genesys-messaging:crm"] = {
+        "kind": "custom",
+        "baseUrl": FORK["crm"],
+        "contactUrlTemplate": FORK["contact"],
+        "username": f"genesys-{stack}",
+        "password": secret,
+        "ticketPath": "/v3/cases",
+    }
     config["genesys-messaging:routing"] = {"queueName": FORK["queue"]}
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 

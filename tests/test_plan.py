@@ -12,6 +12,7 @@ from preflight.__main__ import main
 from preflight.inprocess import run_program
 from preflight.plan import make_plan, print_text, to_json, to_markdown
 from tests.conftest import EXAMPLES, ROOT, stack_config
+from tests.crm_examples import as_custom
 
 # Each test reads what the program declares; it never changes the program (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("cached_runs")
@@ -44,9 +45,7 @@ def test_committed_stacks_plan_clean_as_json(capsys, stack):
 
 def test_mandatory_violation_exits_1_and_leads_the_markdown(capsys, tmp_path):
     # A CRM base URL on a Genesys host of another region: settings accept it (https), policy must not.
-    path = altered_stack(
-        tmp_path, lambda c: c["genesys-messaging:crm"].update(baseUrl="https://api.mypurecloud.com/crm")
-    )
+    path = altered_stack(tmp_path, lambda c: as_custom(c, baseUrl="https://api.mypurecloud.com/crm"))
     assert main(["plan", "--config-file", path, "--format", "markdown"]) == 1
     out = capsys.readouterr().out
     assert out.index("#### Policy violations") < out.index("#### Resources")
@@ -54,9 +53,7 @@ def test_mandatory_violation_exits_1_and_leads_the_markdown(capsys, tmp_path):
 
 
 def test_json_violations_carry_rule_resource_message_and_fix(capsys, tmp_path):
-    path = altered_stack(
-        tmp_path, lambda c: c["genesys-messaging:crm"].update(baseUrl="https://api.mypurecloud.com/crm")
-    )
+    path = altered_stack(tmp_path, lambda c: as_custom(c, baseUrl="https://api.mypurecloud.com/crm"))
     assert main(["plan", "--config-file", path, "--format", "json"]) == 1
     violations = json.loads(capsys.readouterr().out)["violations"]
     assert violations and {"rule", "level", "resource", "message", "fix"} <= set(violations[0])
@@ -118,12 +115,12 @@ def test_no_secret_in_any_format(capsys):
 
 
 def test_placeholder_secrets_are_named_with_the_command_to_set_them(capsys, tmp_path):
-    path = altered_stack(tmp_path, lambda c: c[f"{NS}:crm"].update({"password": {"secure": CIPHERTEXT}}))
+    path = altered_stack(tmp_path, lambda c: c[f"{NS}:crm"].update({"apiToken": {"secure": CIPHERTEXT}}))
     assert main(["plan", "--config-file", path, "--format", "json"]) == 0  # a warning in an offline plan
     (found,) = [v for v in json.loads(capsys.readouterr().out)["violations"] if v["rule"] == "placeholder-secret"]
     assert found["level"] == "advisory"
-    assert found["message"] == f"{NS}:crm.password is the committed placeholder, not a real secret"
-    assert found["fix"].startswith(f"pulumi config set --secret --path '{NS}:crm.password' <value>")
+    assert found["message"] == f"{NS}:crm.apiToken is the committed placeholder, not a real secret"
+    assert found["fix"].startswith(f"pulumi config set --secret --path '{NS}:crm.apiToken' <value>")
     # The deploy workflow asks for real secrets: then it is a failure.
     assert main(["plan", "--config-file", path, "--require-real-secrets"]) == 1
 

@@ -418,6 +418,18 @@ def test_non_https_data_action_fails(url: str):
     fails(data_action_rules.data_action_https_validator, resource_args(common.INTEGRATION_ACTION, props), "https")
 
 
+@pytest.mark.parametrize("token", [common.INTEGRATION_ACTION, common.CUSTOM_AUTH_ACTION])
+@pytest.mark.parametrize("url", ["https://${input.sub}.zendesk.com/x", "https://${credentials.loginUrl}"])
+def test_a_data_action_host_computed_by_velocity_fails(url: str, token: str):
+    props = {"configRequest": {"requestType": "POST", "requestUrlTemplate": url}}
+    fails(data_action_rules.data_action_https_validator, resource_args(token, props), "computes its host")
+
+
+def test_a_custom_auth_action_over_http_fails():
+    props = {"configRequest": {"requestType": "POST", "requestUrlTemplate": "http://login.example.com/token"}}
+    fails(data_action_rules.data_action_https_validator, resource_args(common.CUSTOM_AUTH_ACTION, props), "https")
+
+
 # --- 7. secrets ------------------------------------------------------------------------------------
 
 
@@ -806,6 +818,7 @@ def test_policy_type_tokens_match_the_binding():
         common.DEPLOYMENT,
         common.CONFIGURATION,
         common.INTEGRATION_ACTION,
+        common.CUSTOM_AUTH_ACTION,
         common.FLOW,
     ):
         assert constant in tokens.values(), f"policy token {constant} is not one the binding registers"

@@ -13,6 +13,7 @@ import yaml
 
 from preflight import promote, stacks
 from preflight.promotion import ALLOW_LIST_FILE, AllowList, allow_list, evaluate_promotion
+from tests.crm_examples import as_custom
 from tests.test_diff import altered_stack, cli, distinct_sentinels, example_stacks  # noqa: F401 (autouse)
 
 # Each test reads what the program declares; it never changes the program (tests/conftest.py).
@@ -257,7 +258,7 @@ def test_a_mandatory_violation_in_the_target_blocks_promotion_under_the_real_rul
 
     monkeypatch.setattr(promote, "_policy_results", evaluate_run)
     # crm.baseUrl may differ between stacks, but not onto a Genesys host of another region.
-    target = altered_stack(tmp_path, lambda c: c[f"{NS}:crm"].update({"baseUrl": "https://api.mypurecloud.com/crm"}))
+    target = altered_stack(tmp_path, lambda c: as_custom(c, baseUrl="https://api.mypurecloud.com/crm"))
     code, out, _ = promote_to(capsys, target)
     assert code == 1
     assert "region-consistency" in out

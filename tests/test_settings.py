@@ -12,6 +12,7 @@ import yaml
 from components.settings import SettingsError, load_from_stack_file, parse_settings
 from components.stack_file import StackFileError, read_stack_file
 from tests.conftest import EXAMPLES, ROOT, example_config, stack_config
+from tests.crm_examples import as_custom
 
 NS = "genesys-messaging"
 
@@ -100,7 +101,9 @@ def test_domain_must_be_a_bare_host(domain, kind):
 
 def test_http_url_is_refused():
     # The one guard: the Crm component trusts Settings for https.
-    crm = staging_object("crm") | {"baseUrl": "http://crm.example.com/api"}
+    config = {f"{NS}:crm": staging_object("crm")}
+    as_custom(config, baseUrl="http://crm.example.com/api")
+    crm = config[f"{NS}:crm"]
     problem = one(problems_for({"crm": crm}), f"{NS}:crm.baseUrl")
     assert problem.message == "'http://crm.example.com/api' is not in the expected form"
     assert "https://" in problem.fix
@@ -158,7 +161,7 @@ def test_secret_value_never_appears_in_messages():
     problems = problems_for({"region": "nowhere"}, plain=("crm",))
     text = "\n".join(map(str, problems))
     assert "sentinel-secret" not in text
-    assert f"{NS}:crm.password" in text
+    assert f"{NS}:crm.apiToken" in text
 
 
 def test_provider_region_contradicting_the_stack_region():
@@ -258,7 +261,7 @@ def test_program_reads_config_the_way_the_pulumi_cli_hands_it_over(monkeypatch, 
     settings = load_from_pulumi()
     assert settings.source == "Pulumi.test.yaml"
     assert settings.region.code == "eu-west-1" and settings.environment == "prod"
-    assert settings.crm.password.reveal() == "sentinel-secret-genesys-messaging:crm.password"
+    assert settings.crm.api_token.reveal() == "sentinel-secret-genesys-messaging:crm.apiToken"
     assert "sentinel" not in repr(settings)
 
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", "[]")
@@ -267,15 +270,15 @@ def test_program_reads_config_the_way_the_pulumi_cli_hands_it_over(monkeypatch, 
 
 
 def test_plain_secret_beside_an_encrypted_one_is_refused(tmp_path):
-    # Pulumi marks secrecy per top-level key: an encrypted username must not launder a plain password.
+    # Pulumi marks secrecy per top-level key: an encrypted value must not launder a plain token beside it.
     document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
     crm = document["config"][f"{NS}:crm"]
-    crm["username"], crm["password"] = {"secure": "v1:abc:def"}, "hunter2-plaintext"
+    crm["ticketTag"], crm["apiToken"] = {"secure": "v1:abc:def"}, "hunter2-plaintext"
     path = tmp_path / "Pulumi.staging.yaml"
     path.write_text(yaml.safe_dump(document))
     with pytest.raises(SettingsError) as caught:
         load_from_stack_file(read_stack_file(path))
-    problem = one(caught.value.problems, f"{NS}:crm.password")
+    problem = one(caught.value.problems, f"{NS}:crm.apiToken")
     assert "plain text" in problem.message
     assert "hunter2" not in str(caught.value)
 
@@ -288,12 +291,12 @@ def test_under_pulumi_up_the_engines_secret_keys_are_trusted(tmp_path, pulumi_mo
     import components.settings as settings_module
 
     document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
-    document["config"][f"{NS}:crm"]["password"] = "from-esc"
+    document["config"][f"{NS}:crm"]["apiToken"] = "from-esc"
     (tmp_path / "Pulumi.test.yaml").write_text(yaml.safe_dump(document))
     stack = read_stack_file(tmp_path / "Pulumi.test.yaml", reveal=lambda path: "decrypted")
     set_all_config(dict(stack.config), [*stack.secret_keys, f"{NS}:crm"])
     settings = settings_module.load_from_pulumi()
-    assert settings.crm.password.reveal() == "from-esc" and "from-esc" not in repr(settings)
+    assert settings.crm.api_token.reveal() == "from-esc" and "from-esc" not in repr(settings)
 
 
 def test_under_pulumi_up_a_secret_the_engine_does_not_mark_is_refused(pulumi_mocks):
@@ -305,7 +308,7 @@ def test_under_pulumi_up_a_secret_the_engine_does_not_mark_is_refused(pulumi_moc
     set_all_config(dict(stack.config), [k for k in stack.secret_keys if k != f"{NS}:crm"])
     with pytest.raises(SettingsError) as caught:
         settings_module.load_from_pulumi()
-    problem = one(caught.value.problems, f"{NS}:crm.password", source="Pulumi.test.yaml")
+    problem = one(caught.value.problems, f"{NS}:crm.apiToken", source="Pulumi.test.yaml")
     assert problem.message == "is a secret but is stored in plain text"
 
 
