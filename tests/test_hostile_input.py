@@ -217,3 +217,58 @@ def test_ctrl_c_ends_a_command_with_one_line_and_no_traceback():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr, result.stderr
     assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (130, "interrupted")
+
+
+# --- YAML values config cannot hold ----------------------------------------------------------------
+
+LONG_INT = "9" * (sys.get_int_max_str_digits() + 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "what", "fix"),
+    [
+        ("2026-01-01", "is read by YAML as a date or time, not as text", "quote it: '2026-01-01'"),
+        ("2026-01-01 10:00:00", "is read by YAML as a date or time", "quote it: '2026-01-01 10:00:00'"),
+        ("!!binary aGVsbG8=", "is !!binary data", "remove the !!binary tag"),
+        ("!!set {a: null}", "is a !!set", "write a list instead"),
+        (LONG_INT, "is an integer of more than 4300 digits", "use a number in the range the key allows"),
+        ("0x" + "f" * 4000, "is an integer of more than 4300 digits", "use a number in the range the key allows"),
+    ],
+    ids=["date", "datetime", "binary", "set", "long-integer", "long-hex-integer"],
+)
+@pytest.mark.parametrize("command", ["plan", "diff"])
+def test_a_yaml_value_config_cannot_hold_names_file_line_key_and_fix(capsys, tmp_path, command, value, what, fix):
+    text = (EXAMPLES / "Pulumi.staging.yaml").read_text()
+    anchor = f"  {NS}:namePrefix: stg-\n"
+    line = text.splitlines().index(anchor.rstrip("\n")) + 2
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(text.replace(anchor, f"{anchor}  {NS}:org: {value}\n", 1))
+    argv = {
+        "plan": ["plan", "--config-file", str(path)],
+        "diff": ["diff", str(path), str(EXAMPLES / "Pulumi.prod.yaml")],
+    }[command]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert f"Pulumi.staging.yaml: line {line}: {NS}:org: {what}" in err and f"fix: {fix}" in err, err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("  ? [a, b]\n  : c\n", "a key is a list or a mapping; fix: use a plain name as the key"),
+        (f"  {NS}:org: {{? [a] : b}}\n", "a key is a list or a mapping"),
+        ("  1: x\n", "config key 1 is not a name; fix: use <namespace>:<key>"),
+        ("  ~: x\n", "config key None is not a name"),
+        (f"  {NS}:sites2: {{2026-01-01: x}}\n", f"{NS}:sites2 (a key): is read by YAML as a date"),
+    ],
+    ids=["list-key", "nested-list-key", "integer-key", "null-key", "date-key"],
+)
+def test_a_key_that_is_not_a_name_is_refused_without_a_traceback(capsys, tmp_path, entry, expected):
+    text = (EXAMPLES / "Pulumi.staging.yaml").read_text()
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(text.replace("config:\n", "config:\n" + entry, 1))
+    code, out = plan(capsys, path)
+    assert code == 2 and "Pulumi.staging.yaml: " in out and expected in out, out
+    assert "Traceback" not in out

@@ -328,3 +328,25 @@ print(json.dumps({"modules": sorted(sys.modules), "regions_read": regions.cache_
     assert not {"jsonschema", "yaml", "pulumi"} & loaded, sorted({"jsonschema", "yaml", "pulumi"} & loaded)
     assert not {"components.settings", "components.stack_file", "components.errors"} & loaded
     assert seen["regions_read"] == 0
+
+
+def test_every_value_config_cannot_hold_is_named_with_its_line_and_the_rest_reads_as_before(tmp_path):
+    # Hand-written: lines 3 and 5 hold a date and !!binary, line 4 an ordinary integer Pulumi hands over as "3600".
+    path = tmp_path / "Pulumi.dates.yaml"
+    path.write_text(
+        "config:\n"
+        f"  {NS}:region: eu-west-1\n"
+        f"  {NS}:org: 2026-12-04\n"
+        f"  {NS}:tokenValiditySeconds: 3600\n"
+        f"  {NS}:sites: {{www: {{domains: [!!binary aGVsbG8=]}}}}\n"
+    )
+    with pytest.raises(StackFileError) as caught:
+        read_stack_file(path)
+    assert str(caught.value).splitlines() == [
+        f"Pulumi.dates.yaml: line 3: {NS}:org: is read by YAML as a date or time, not as text; "
+        "fix: quote it: '2026-12-04'",
+        f"Pulumi.dates.yaml: line 5: {NS}:sites.www.domains[0]: is !!binary data, which config cannot hold; "
+        "fix: remove the !!binary tag (write text)",
+    ]
+    path.write_text(f"config:\n  {NS}:org: '2026-12-04'\n  {NS}:tokenValiditySeconds: 3600\n")
+    assert read_stack_file(path).config == {f"{NS}:org": "2026-12-04", f"{NS}:tokenValiditySeconds": "3600"}
