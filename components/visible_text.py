@@ -30,6 +30,11 @@ def printable(text: str) -> str:
     return "".join(escaped(c) if is_hidden(c) else c for c in text)
 
 
+def printable_lines(text: str) -> str:
+    """A multi-line message with each line made printable (its own newlines kept)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def hidden_characters(text: str) -> list[str]:
     """The hidden characters of the text, each named once, in order: ['U+202E RIGHT-TO-LEFT OVERRIDE']."""
     seen: dict[str, None] = {}

@@ -272,3 +272,86 @@ def test_a_key_that_is_not_a_name_is_refused_without_a_traceback(capsys, tmp_pat
     code, out = plan(capsys, path)
     assert code == 2 and "Pulumi.staging.yaml: " in out and expected in out, out
     assert "Traceback" not in out
+
+
+# --- characters a reader cannot see -----------------------------------------------------------------
+
+HIDDEN = {
+    "newline": ("\n", "U+000A"),
+    "escape": ("\x1b[2J", "U+001B"),
+    "rlo": ("\u202e", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    "zwsp": ("\u200b", "U+200B ZERO WIDTH SPACE"),
+    "bom": ("\ufeff", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    "isolate": ("\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    "line-separator": ("\u2028", "U+2028 LINE SEPARATOR"),
+}
+
+
+def _string_leaves(value, path: str):
+    """The key (as problems name it, `ns:sites.www.domains[0]`) of every string in a setting; `secure:` skipped."""
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict) and set(value) != {"secure"}:
+        for key, child in value.items():
+            yield from _string_leaves(child, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _string_leaves(child, f"{path}[{i}]")
+
+
+def _append(config: dict, key: str, text: str) -> None:
+    """Append `text` to the string at `key` (`ns:a.b[0]`) in the stack file's config."""
+    top, _, rest = key.partition(".")
+    node, last = config, top
+    for part in rest.replace("[", ".").replace("]", "").split(".") if rest else []:
+        node = node[last]
+        last = int(part) if isinstance(node, list) else part
+    node[last] = node[last] + text
+
+
+EXAMPLE_CONFIG = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())["config"]
+STRING_SETTINGS = [
+    leaf for key, value in EXAMPLE_CONFIG.items() if key.startswith(f"{NS}:") for leaf in _string_leaves(value, key)
+]
+"""Every plain-text string setting of the example stack (its secrets are opaque to plan)."""
+
+
+@pytest.mark.parametrize("key", STRING_SETTINGS)
+@pytest.mark.parametrize("char", list(HIDDEN), ids=list(HIDDEN))
+def test_a_hidden_character_in_any_string_setting_is_refused_with_key_and_fix(capsys, tmp_path, key, char):
+    text, name = HIDDEN[char]
+    code, out = plan(capsys, edited(tmp_path, lambda config: _append(config, key, text)))
+    assert code == 1, out
+    assert f"Pulumi.staging.yaml: {key}: " in out and name in out and "control or format character" in out, out
+    assert "fix: retype the value without it" in out and "Traceback" not in out
+    if text != "\n":
+        assert text not in out
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("namePrefix", "stg-"),
+        ("org", "acme-eu"),
+        ("oidcIntegrationType", "openid-connect-messenger-configuration"),
+        ("division", "Home"),
+    ],
+)
+def test_a_value_with_a_final_newline_is_refused(capsys, tmp_path, key, value):
+    # `^...$` patterns let `value + "\n"` through: `$` matches before a final newline.
+    code, out = plan(capsys, edited(tmp_path, lambda config: config.update({f"{NS}:{key}": value + "\n"})))
+    assert code == 1 and f"Pulumi.staging.yaml: {NS}:{key}: " in out and "U+000A" in out, out
+
+
+def test_a_site_key_with_a_hidden_character_is_refused(capsys, tmp_path):
+    def edit(config):
+        sites = config[f"{NS}:sites"]
+        sites["w\u202eww"] = sites.pop("www")
+
+    code, out = plan(capsys, edited(tmp_path, edit))
+    assert code == 1 and f"{NS}:sites.w\\u202eww: the key has" in out and "\u202e" not in out, out
+
+
+def test_an_unknown_key_with_a_hidden_character_is_shown_escaped(capsys, tmp_path):
+    code, out = plan(capsys, edited(tmp_path, lambda config: config.update({f"{NS}:regi\u202eon": "eu-west-1"})))
+    assert code == 1 and f"{NS}:regi\\u202eon" in out and "\u202e" not in out, out

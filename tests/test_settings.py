@@ -350,3 +350,35 @@ def test_every_value_config_cannot_hold_is_named_with_its_line_and_the_rest_read
     ]
     path.write_text(f"config:\n  {NS}:org: '2026-12-04'\n  {NS}:tokenValiditySeconds: 3600\n")
     assert read_stack_file(path).config == {f"{NS}:org": "2026-12-04", f"{NS}:tokenValiditySeconds": "3600"}
+
+
+def test_a_secret_with_a_hidden_character_is_refused_without_showing_it():
+    base = example_config("staging")
+    config = dict(base.config)
+    crm = json.loads(config[f"{NS}:crm"])
+    crm["password"] = "hunter2\u200b\n"
+    config[f"{NS}:crm"] = json.dumps(crm)
+    with pytest.raises(SettingsError) as caught:
+        parse(config, set(base.secret_keys))
+    assert one(caught.value.problems, f"{NS}:crm.password").message == (
+        "is a secret holding a control or format character"
+    )
+    assert "hunter2" not in str(caught.value) and "200B" not in str(caught.value)
+
+
+def test_each_hidden_character_is_named_once_and_the_value_shown_escaped():
+    problem = one(problems_for({"routing": {"queueName": "VIP\u202e\u200b\u202e"}}), f"{NS}:routing.queueName")
+    assert problem.message == (
+        "'VIP\\u202e\\u200b\\u202e' has control or format characters "
+        "(U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH SPACE)"
+    )
+
+
+def test_the_domain_check_matches_whole_host_names_only():
+    # The domain rule on its own, without the text check before it: `$` matches before a final newline.
+    from components.settings import _semantic_problems
+
+    site = {"languages": ["en-us"], "defaultLanguage": "en-us"}
+    sites = {"www": {**site, "domains": ["www.example.com"]}, "bad": {**site, "domains": ["www.example.org\n"]}}
+    problems = _semantic_problems({"sites": sites}, {}, "Pulumi.staging.yaml")
+    assert [p.key for p in problems] == [f"{NS}:sites.bad.domains[0]"]
