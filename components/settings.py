@@ -38,6 +38,7 @@ from components.settings_model import (
 )
 from components.settings_text import hidden_text_problems
 from components.stack_file import StackConfig
+from components.visible_text import printable
 
 if TYPE_CHECKING:
     import jsonschema
@@ -139,6 +140,26 @@ def _wrap_secrets(values: dict[str, Any], secret_keys: set[str], encrypted: froz
             node[leaf] = SecretText(node[leaf])
 
 
+def _encrypted_plain_problems(encrypted: frozenset[str] | None, source: str) -> list[Problem]:
+    """A `secure:` value where the schema marks no secret (x-secret): the program reads it as plain text, and the
+    plan shows only [secret] where a reviewer should read the value."""
+    if encrypted is None:
+        return []
+    secret = {f"{NAMESPACE}:{path}" for path in secret_paths()}
+    names = ", ".join(sorted(secret))
+    return [
+        Problem(
+            source,
+            printable(path),
+            "is a secure: (encrypted) value, but it is not a secret setting",
+            f"set it in plain text (pulumi config set --path '{printable(path)}' <value>, without --secret); "
+            f"only {names} take --secret",
+        )
+        for path in sorted(encrypted)
+        if path.startswith(NAMESPACE + ":") and path not in secret
+    ]
+
+
 def parse_settings(
     config: Mapping[str, Any],
     secret_keys: set[str],
@@ -166,6 +187,7 @@ def parse_settings(
     secret_top_keys = {k.removeprefix(prefix) for k in secret_keys if k.startswith(prefix)}
     _wrap_secrets(values, secret_top_keys, encrypted)
     problems += [Problem(source, *found) for found in hidden_text_problems(values)]
+    problems += _encrypted_plain_problems(encrypted, source)
     for key, declaration in project_config_declarations().items():
         if key not in values and "default" in declaration:
             values[key] = declaration["default"]

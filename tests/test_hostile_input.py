@@ -355,3 +355,9 @@ def test_a_site_key_with_a_hidden_character_is_refused(capsys, tmp_path):
 def test_an_unknown_key_with_a_hidden_character_is_shown_escaped(capsys, tmp_path):
     code, out = plan(capsys, edited(tmp_path, lambda config: config.update({f"{NS}:regi\u202eon": "eu-west-1"})))
     assert code == 1 and f"{NS}:regi\\u202eon" in out and "\u202e" not in out, out
+
+
+def test_a_secure_value_on_a_plain_key_fails_the_plan(capsys, tmp_path):
+    code, out = plan(capsys, edited(tmp_path, lambda c: c[f"{NS}:routing"].update(queueName={"secure": "v1:a:b"})))
+    assert code == 1, out
+    assert f"Pulumi.staging.yaml: {NS}:routing.queueName: is a secure: (encrypted) value, but it is not a secret" in out

@@ -382,3 +382,26 @@ def test_the_domain_check_matches_whole_host_names_only():
     sites = {"www": {**site, "domains": ["www.example.com"]}, "bad": {**site, "domains": ["www.example.org\n"]}}
     problems = _semantic_problems({"sites": sites}, {}, "Pulumi.staging.yaml")
     assert [p.key for p in problems] == [f"{NS}:sites.bad.domains[0]"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda c: c[f"{NS}:crm"].update(username={"secure": "v1:abc:def"}), f"{NS}:crm.username"),
+        (lambda c: c.update({f"{NS}:division": {"secure": "v1:abc:def"}}), f"{NS}:division"),
+        (lambda c: c[f"{NS}:sites"]["www"]["domains"].append({"secure": "v1:abc:def"}), f"{NS}:sites.www.domains[2]"),
+    ],
+    ids=["crm-username", "division", "a-domain"],
+)
+def test_a_secure_value_on_a_key_that_is_not_secret_is_refused(tmp_path, edit, key):
+    # Hand-written: the schema marks only identityProvider.clientSecret and crm.password secret.
+    document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
+    edit(document["config"])
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(SettingsError) as caught:
+        load_from_stack_file(read_stack_file(path))
+    problem = one(caught.value.problems, key)
+    assert problem.message == "is a secure: (encrypted) value, but it is not a secret setting"
+    assert problem.fix.startswith(f"set it in plain text (pulumi config set --path '{key}' <value>, without --secret)")
+    assert f"only {NS}:crm.password, {NS}:identityProvider.clientSecret take --secret" in problem.fix
