@@ -5,7 +5,7 @@ in a setting reaches Genesys object names, deployed values and the plan a review
 invisible or reorders what is shown: `Home\\u200b` is not the division `Home`, and a value ending in a
 newline still passes a `^...$` pattern, whose `$` matches before a final newline. One walk over every
 `genesys-messaging:*` value and key, before schema validation, refuses them all
-(components/visible_text.py says which characters).
+(components/visible_text.py says which characters); bootstrap's settings go through the same walk.
 """
 
 from __future__ import annotations
@@ -20,26 +20,26 @@ FIX = "retype the value without it (a copied value can carry a trailing newline 
 KEY_FIX = "rename the key without it"
 
 
-def hidden_text_problems(values: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def hidden_text_problems(values: dict[str, Any], namespace: str = NAMESPACE) -> Iterator[tuple[str, str, str]]:
     """(key, what is wrong, fix) for every setting or key holding a hidden character; `values` without the
     namespace, as the loader decoded them (secrets wrapped in SecretText, never shown)."""
-    yield from _walk(values, [])
+    yield from _walk(values, [], namespace)
 
 
-def _walk(value: Any, path: list[str | int]) -> Iterator[tuple[str, str, str]]:
+def _walk(value: Any, path: list[str | int], namespace: str) -> Iterator[tuple[str, str, str]]:
     if isinstance(value, dict):
         for key, child in value.items():
             if isinstance(key, str) and hidden_characters(key):
-                yield _key([*path, key]), f"the key has {_names(key)}", KEY_FIX
-            yield from _walk(child, [*path, key])
+                yield _key(namespace, [*path, key]), f"the key has {_names(key)}", KEY_FIX
+            yield from _walk(child, [*path, key], namespace)
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            yield from _walk(child, [*path, i])
+            yield from _walk(child, [*path, i], namespace)
     elif isinstance(value, SecretText):
         if hidden_characters(value.reveal()):
-            yield _key(path), "is a secret holding a control or format character", FIX
+            yield _key(namespace, path), "is a secret holding a control or format character", FIX
     elif isinstance(value, str) and hidden_characters(value):
-        yield _key(path), f"'{printable(value)}' has {_names(value)}", FIX
+        yield _key(namespace, path), f"'{printable(value)}' has {_names(value)}", FIX
 
 
 def _names(text: str) -> str:
@@ -48,9 +48,9 @@ def _names(text: str) -> str:
     return f"{kind} ({', '.join(names)})"
 
 
-def _key(path: list[str | int]) -> str:
+def _key(namespace: str, path: list[str | int]) -> str:
     """The key as problems name it (`genesys-messaging:sites.www.domains[0]`), hidden characters escaped."""
-    key = NAMESPACE + ":"
+    key = namespace + ":"
     for i, part in enumerate(path):
         key += f"[{part}]" if isinstance(part, int) else (part if i == 0 else f".{part}")
     return printable(key)
