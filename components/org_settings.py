@@ -14,6 +14,7 @@ from components import yaml_loading
 from components.errors import InvalidConfiguration
 from components.regions import Region, regions
 from components.settings import TOKEN_VALIDITY_RANGE
+from components.settings_text import hidden_text_problems
 
 ORG_NAMESPACE = "genesys-messaging-bootstrap"
 BOOTSTRAP_PROJECT = Path(__file__).resolve().parent.parent / "bootstrap" / "Pulumi.yaml"
@@ -74,6 +75,9 @@ def parse_org_settings(config: Mapping[str, Any], source: str) -> OrgSettings:
         token = -1
     if token not in TOKEN_VALIDITY_RANGE:
         problems.append(f"{source}: {ORG_NAMESPACE}:tokenValiditySeconds must be an integer in 300..172800; fix: 3600")
+    ours = [key.partition(":")[2] for key in config if key.startswith(f"{ORG_NAMESPACE}:")]
+    hidden = hidden_text_problems({key: value(key) for key in ours}, ORG_NAMESPACE)
+    problems += [f"{source}: {key}: {what}; fix: {fix}" for key, what, fix in hidden]
     if problems or region is None:
         raise InvalidConfiguration("\n".join(problems))
     return OrgSettings(region, tuple(divisions), token, source)

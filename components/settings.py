@@ -40,7 +40,9 @@ from components.settings_model import (
     Site,
     ZendeskCrm,
 )
+from components.settings_text import hidden_text_problems
 from components.stack_file import StackConfig
+from components.visible_text import printable
 
 if TYPE_CHECKING:
     import jsonschema
@@ -51,7 +53,8 @@ ENVIRONMENTS = ("staging", "prod")
 # Config namespaces a stack file may hold besides ours.
 PROVIDER_NAMESPACE = "genesyscloud"
 ENGINE_NAMESPACE = "pulumi"
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Whole host names only (fullmatch, \Z): `$` would also match before a final newline.
+_DOMAIN = re.compile(r"(?=.{1,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,26 @@ def _wrap_secrets(values: dict[str, Any], secret_keys: set[str], encrypted: froz
             node[leaf] = SecretText(node[leaf])
 
 
+def _encrypted_plain_problems(encrypted: frozenset[str] | None, source: str) -> list[Problem]:
+    """A `secure:` value where the schema marks no secret (x-secret): the program reads it as plain text, and the
+    plan shows only [secret] where a reviewer should read the value."""
+    if encrypted is None:
+        return []
+    secret = {f"{NAMESPACE}:{path}" for path in secret_paths()}
+    names = ", ".join(sorted(secret))
+    return [
+        Problem(
+            source,
+            printable(path),
+            "is a secure: (encrypted) value, but it is not a secret setting",
+            f"set it in plain text (pulumi config set --path '{printable(path)}' <value>, without --secret); "
+            f"only {names} take --secret",
+        )
+        for path in sorted(encrypted)
+        if path.startswith(NAMESPACE + ":") and path not in secret
+    ]
+
+
 def parse_settings(
     config: Mapping[str, Any],
     secret_keys: set[str],
@@ -179,6 +202,8 @@ def parse_settings(
             )
     secret_top_keys = {k.removeprefix(prefix) for k in secret_keys if k.startswith(prefix)}
     _wrap_secrets(values, secret_top_keys, encrypted)
+    problems += [Problem(source, *found) for found in hidden_text_problems(values)]
+    problems += _encrypted_plain_problems(encrypted, source)
     for key, declaration in project_config_declarations().items():
         if key not in values and "default" in declaration:
             values[key] = declaration["default"]
@@ -307,7 +332,7 @@ def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source
             continue
         domains = site.get("domains") if isinstance(site.get("domains"), list) else []
         for i, domain in enumerate(domains):
-            if isinstance(domain, str) and not _DOMAIN.match(domain):
+            if isinstance(domain, str) and not _DOMAIN.fullmatch(domain):
                 kind = "has a scheme" if "://" in domain else "has a path" if "/" in domain else "is not a host name"
                 problems.append(
                     Problem(
@@ -458,7 +483,7 @@ def _url_problems(dotted: str, url: str, source: str) -> list[Problem]:
             )
         ]
     host = parts.hostname or ""
-    if not _DOMAIN.match(host) or (parts.port is not None and parts.port != 443):
+    if not _DOMAIN.fullmatch(host) or (parts.port is not None and parts.port != 443):
         return [Problem(source, key, f"host {parts.netloc!r} is not a plain https host name", "use https://<host>/...")]
     if _UNSAFE_IN_TEMPLATES.search(url.replace(_CONTACT_PLACEHOLDER, "x")):
         return [

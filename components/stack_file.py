@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from components.yaml_loading import SafeLoader
+from components.visible_text import printable
+from components.yaml_loading import JsonValuesLoader, NotJson, not_json
 
 OPAQUE_SECRET = "[secret]"
 PLACEHOLDER_CIPHERTEXT = "v1:cGxhY2Vob2xkZXI="
@@ -62,14 +63,17 @@ MAX_NODES = 10_000
 """Values after aliases are expanded: a 1.6 KB alias bomb expands to billions."""
 
 
-class _UniqueKeyLoader(SafeLoader):
-    """YAML that refuses a key given twice in one mapping, as the Pulumi CLI does (PyYAML keeps the last)."""
+class _UniqueKeyLoader(JsonValuesLoader):
+    """YAML that refuses a key given twice in one mapping, as the Pulumi CLI does (PyYAML keeps the last),
+    and a key that is a list or a mapping; values JSON cannot hold are kept as markers (yaml_loading)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
+            if isinstance(key, list | dict):
+                raise StackFileError(f"line {line}: a key is a list or a mapping; fix: use a plain name as the key")
             if key in seen:
                 raise StackFileError(
                     f"line {line}: key {key!r} is given twice (first at line {seen[key]}); fix: keep one of them"
@@ -110,6 +114,20 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
+def _refuse_values_config_cannot_hold(name: str, config: dict[Any, Any]) -> None:
+    """Config keys are `namespace:key` text and values are text or JSON: name every other key and value."""
+    problems = []
+    for key, value in config.items():
+        if isinstance(key, NotJson):
+            problems.append(f"line {key.line}: a config key {key.what}; fix: {key.fix}")
+        elif not isinstance(key, str):
+            problems.append(f"config key {key!r} is not a name; fix: use <namespace>:<key>, e.g. genesys-messaging:org")
+        else:
+            problems += [f"line {m.line}: {path}: {m.what}; fix: {m.fix}" for path, m in not_json(value, key)]
+    if problems:
+        raise StackFileError("\n".join(f"{name}: {printable(problem)}" for problem in problems))
+
+
 def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPAQUE_SECRET) -> StackConfig:
     """Read a stack file; `reveal(path)` supplies the value of each `secure:` entry."""
     name = path.name
@@ -133,6 +151,7 @@ def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPA
         loader.dispose()
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise StackFileError(f"{name}: expected a mapping with a 'config:' mapping at the top")
+    _refuse_values_config_cannot_hold(name, document.get("config") or {})
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
     found: list[tuple[str, bool]] = []

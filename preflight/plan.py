@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from components.errors import InvalidConfiguration
-from components.stack_file import StackFileError, read_stack_file
+from components.stack_file import StackConfig, StackFileError, read_stack_file
+from components.visible_text import printable, printable_lines
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from preflight.bootstrap_org import BOOTSTRAP_DIR, bootstrap_violations
 from preflight.compare import normalise_value, short_type
@@ -202,7 +203,9 @@ def to_markdown(plan: PlanReport) -> str:
             inputs = _cell("; ".join(f"{k}={_compact(v)}" for k, v in r.key_inputs.items()))
             lines.append(f"| {r.type} | `{r.name}` | {'yes' if r.protect else ''} | {inputs} |")
         lines += ["", "</details>", ""]
-    return "\n".join(lines)
+    # Values come from the stack's settings: a bidirectional override or zero-width space would reorder or
+    # hide what the reviewer reads, so every hidden character is shown as its escape (the lines stay lines).
+    return printable_lines("\n".join(lines))
 
 
 def _cell(text: str) -> str:
@@ -216,20 +219,22 @@ def print_text(plan: PlanReport) -> None:
     # markup off: values such as [secret] must print as they are, not as rich tags.
     # The terminal's width (COLUMNS when set; rich falls back to 80 without a terminal).
     console = Console(soft_wrap=False, markup=False)
-    console.print(summary_line(plan).replace("`", ""))
+    # Every cell escaped (visible_text.printable): settings must not reorder or hide what the table shows.
+    p = printable
+    console.print(p(summary_line(plan).replace("`", "")))
     resources = Table(title="Resources", show_lines=False)
     for column in ("component", "type", "name", "protect", "key inputs"):
         resources.add_column(column, overflow="fold")
     for r in plan.resources:
-        inputs = "\n".join(f"{k}={_compact(v)}" for k, v in r.key_inputs.items())
-        resources.add_row(r.component, r.type, r.name, "yes" if r.protect else "", inputs)
+        inputs = "\n".join(p(f"{k}={_compact(v)}") for k, v in r.key_inputs.items())
+        resources.add_row(p(r.component), p(r.type), p(r.name), "yes" if r.protect else "", inputs)
     console.print(resources)
     if plan.violations:
         violations = Table(title="Policy violations")
         for column in ("level", "rule", "resource", "problem", "fix"):
             violations.add_column(column, overflow="fold")
         for v in plan.violations:
-            violations.add_row(v["level"], v["rule"], v["resource"], v["message"], v["fix"])
+            violations.add_row(*(p(v[field]) for field in ("level", "rule", "resource", "message", "fix")))
         console.print(violations)
 
 
@@ -237,6 +242,29 @@ def print_text(plan: PlanReport) -> None:
 
 
 FIX = "give each stack of one org its own namePrefix, or label different orgs with genesys-messaging:org"
+DEFAULT_PROVIDERS_KEY = "pulumi:disable-default-providers"
+DEFAULT_PROVIDERS_LINE = f'{DEFAULT_PROVIDERS_KEY}: ["genesyscloud"]'
+
+
+def default_provider_violations(stack: StackConfig) -> list[dict[str, str]]:
+    """Advisory unless the stack file disables the default genesyscloud provider (by name or `*`, pulumi/pulumi#8829):
+    without it, a resource that forgot the explicit provider deploys with the ambient credentials and region."""
+    try:
+        disabled = json.loads(stack.config.get(DEFAULT_PROVIDERS_KEY, "[]"))
+    except ValueError:
+        disabled = []
+    if isinstance(disabled, list) and ("genesyscloud" in disabled or "*" in disabled):
+        return []
+    return [
+        {
+            "rule": "disable-default-providers",
+            "level": "advisory",
+            "resource": stack.stack,
+            "message": f"{stack.source} does not disable the default genesyscloud provider: a resource without the "
+            "explicit provider would deploy with whatever credentials and region the environment holds",
+            "fix": f"add this line under config: in {stack.source}:  {DEFAULT_PROVIDERS_LINE}",
+        }
+    ]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -267,15 +295,17 @@ def _run_bootstrap_plan(args: argparse.Namespace) -> int:
     """The offline plan of a bootstrap/ stack, with the pack's rules (environment prod: org-wide, protected)."""
     path = BOOTSTRAP_DIR / f"Pulumi.{args.bootstrap}.yaml"
     try:
-        run = run_bootstrap(read_stack_file(path))
+        stack = read_stack_file(path)
+        run = run_bootstrap(stack)
     except StackFileError as error:
         known = ", ".join(p.name for p in sorted(BOOTSTRAP_DIR.glob("Pulumi.*.yaml"))) or "none"
-        print(f"error: {error} (bootstrap stack files: {known})", file=sys.stderr)
+        print(printable_lines(f"error: {error} (bootstrap stack files: {known})"), file=sys.stderr)
         return EXIT_USAGE
     except InvalidConfiguration as error:
-        print(error, file=sys.stderr)
+        print(printable_lines(str(error)), file=sys.stderr)
         return EXIT_PROBLEM
     plan = make_plan(run)
+    plan.violations.extend(default_provider_violations(stack))
     _print(plan, args.format)
     return EXIT_PROBLEM if plan.mandatory else EXIT_OK
 
@@ -301,6 +331,7 @@ def run(args: argparse.Namespace) -> int:
         }
         for path in sorted(planned.stack.placeholders)
     )
+    plan.violations.extend(default_provider_violations(planned.stack))
     # Stacks beside this one that deploy to the same org must not take its names.
     stack_file = args.config_file.resolve() if args.config_file else resolve(args.stack)
     plan.violations.extend(

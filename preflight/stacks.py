@@ -9,6 +9,7 @@ from pathlib import Path
 from components.errors import InvalidConfiguration
 from components.settings_model import PROJECT_ROOT
 from components.stack_file import StackConfig, StackFileError, read_stack_file
+from components.visible_text import printable_lines
 from preflight import EXIT_PROBLEM, EXIT_USAGE
 from preflight.inprocess import Run, run_program
 
@@ -51,15 +52,16 @@ def load_for_command(refs: list[str]) -> list[Plan] | int:
     """Plan each stack for a command; on failure print why to stderr and return the exit code.
 
     2 (usage) for an unknown stack or an unreadable stack file, 1 for invalid settings, flow or binding.
+    A message quotes what the file holds (an unknown key's name): its hidden characters are shown escaped.
     """
     plans = []
     for ref in refs:
         try:
             plans.append(load(ref))
         except StackFileError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(printable_lines(f"error: {error}"), file=sys.stderr)
             return EXIT_USAGE
         except InvalidConfiguration as error:
-            print(error, file=sys.stderr)
+            print(printable_lines(str(error)), file=sys.stderr)
             return EXIT_PROBLEM
     return plans

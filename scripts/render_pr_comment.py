@@ -16,8 +16,9 @@ script made.
     python scripts/render_pr_comment.py --artifacts DIR --head-sha SHA --head-repo OWNER/NAME \\
         --base-repo OWNER/NAME --run-url URL --conclusion failure --out comment.md --outputs "$GITHUB_OUTPUT"
 
-The PR number (plan/pr-number) is validated here and written to --outputs as `pr-number=<n>`; the
-workflow still checks it names an open PR whose head is the commit this run built before commenting.
+The PR number (plan/pr-number) is read only from a `plan` artifact that passed every check (exit 2 when
+that artifact was rejected), validated here and written to --outputs as `pr-number=<n>`; the workflow
+still checks it names an open PR whose head is the commit this run built before commenting.
 
 The parts live in scripts/pr_comment/ (reading the artifacts, safe markdown, the snapshot section);
 this script validates the run's facts and assembles the comment from them.

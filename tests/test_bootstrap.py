@@ -108,6 +108,11 @@ def test_client_secrets_are_only_secret_outputs(committed):
         ({"region": "eu-west-1", "divisions": ["Home", "Home"]}, "distinct"),
         ({"region": "eu-west-1", "tokenValiditySeconds": 60}, "tokenValiditySeconds must be an integer in 300..172800"),
         ({"region": "eu-west-1", "tokenValiditySeconds": 172801}, "tokenValiditySeconds must be an integer in"),
+        (
+            {"region": "eu-west-1", "divisions": ["Home", "Sales\u200b"]},
+            "genesys-messaging-bootstrap:divisions[1]: 'Sales\\u200b' has a control or format character "
+            "(U+200B ZERO WIDTH SPACE); fix: retype",
+        ),
     ],
 )
 def test_bad_bootstrap_settings_name_the_file_key_and_fix(values, expected):

@@ -217,3 +217,147 @@ def test_ctrl_c_ends_a_command_with_one_line_and_no_traceback():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr, result.stderr
     assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (130, "interrupted")
+
+
+# --- YAML values config cannot hold ----------------------------------------------------------------
+
+LONG_INT = "9" * (sys.get_int_max_str_digits() + 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "what", "fix"),
+    [
+        ("2026-01-01", "is read by YAML as a date or time, not as text", "quote it: '2026-01-01'"),
+        ("2026-01-01 10:00:00", "is read by YAML as a date or time", "quote it: '2026-01-01 10:00:00'"),
+        ("!!binary aGVsbG8=", "is !!binary data", "remove the !!binary tag"),
+        ("!!set {a: null}", "is a !!set", "write a list instead"),
+        (LONG_INT, "is an integer of more than 4300 digits", "use a number in the range the key allows"),
+        ("0x" + "f" * 4000, "is an integer of more than 4300 digits", "use a number in the range the key allows"),
+    ],
+    ids=["date", "datetime", "binary", "set", "long-integer", "long-hex-integer"],
+)
+@pytest.mark.parametrize("command", ["plan", "diff"])
+def test_a_yaml_value_config_cannot_hold_names_file_line_key_and_fix(capsys, tmp_path, command, value, what, fix):
+    text = (EXAMPLES / "Pulumi.staging.yaml").read_text()
+    anchor = f"  {NS}:namePrefix: stg-\n"
+    line = text.splitlines().index(anchor.rstrip("\n")) + 2
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(text.replace(anchor, f"{anchor}  {NS}:org: {value}\n", 1))
+    argv = {
+        "plan": ["plan", "--config-file", str(path)],
+        "diff": ["diff", str(path), str(EXAMPLES / "Pulumi.prod.yaml")],
+    }[command]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert f"Pulumi.staging.yaml: line {line}: {NS}:org: {what}" in err and f"fix: {fix}" in err, err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("  ? [a, b]\n  : c\n", "a key is a list or a mapping; fix: use a plain name as the key"),
+        (f"  {NS}:org: {{? [a] : b}}\n", "a key is a list or a mapping"),
+        ("  1: x\n", "config key 1 is not a name; fix: use <namespace>:<key>"),
+        ("  ~: x\n", "config key None is not a name"),
+        (f"  {NS}:sites2: {{2026-01-01: x}}\n", f"{NS}:sites2 (a key): is read by YAML as a date"),
+    ],
+    ids=["list-key", "nested-list-key", "integer-key", "null-key", "date-key"],
+)
+def test_a_key_that_is_not_a_name_is_refused_without_a_traceback(capsys, tmp_path, entry, expected):
+    text = (EXAMPLES / "Pulumi.staging.yaml").read_text()
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(text.replace("config:\n", "config:\n" + entry, 1))
+    code, out = plan(capsys, path)
+    assert code == 2 and "Pulumi.staging.yaml: " in out and expected in out, out
+    assert "Traceback" not in out
+
+
+# --- characters a reader cannot see -----------------------------------------------------------------
+
+HIDDEN = {
+    "newline": ("\n", "U+000A"),
+    "escape": ("\x1b[2J", "U+001B"),
+    "rlo": ("\u202e", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    "zwsp": ("\u200b", "U+200B ZERO WIDTH SPACE"),
+    "bom": ("\ufeff", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    "isolate": ("\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    "line-separator": ("\u2028", "U+2028 LINE SEPARATOR"),
+}
+
+
+def _string_leaves(value, path: str):
+    """The key (as problems name it, `ns:sites.www.domains[0]`) of every string in a setting; `secure:` skipped."""
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict) and set(value) != {"secure"}:
+        for key, child in value.items():
+            yield from _string_leaves(child, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _string_leaves(child, f"{path}[{i}]")
+
+
+def _append(config: dict, key: str, text: str) -> None:
+    """Append `text` to the string at `key` (`ns:a.b[0]`) in the stack file's config."""
+    top, _, rest = key.partition(".")
+    node, last = config, top
+    for part in rest.replace("[", ".").replace("]", "").split(".") if rest else []:
+        node = node[last]
+        last = int(part) if isinstance(node, list) else part
+    node[last] = node[last] + text
+
+
+EXAMPLE_CONFIG = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())["config"]
+STRING_SETTINGS = [
+    leaf for key, value in EXAMPLE_CONFIG.items() if key.startswith(f"{NS}:") for leaf in _string_leaves(value, key)
+]
+"""Every plain-text string setting of the example stack (its secrets are opaque to plan)."""
+
+
+@pytest.mark.parametrize("key", STRING_SETTINGS)
+@pytest.mark.parametrize("char", list(HIDDEN), ids=list(HIDDEN))
+def test_a_hidden_character_in_any_string_setting_is_refused_with_key_and_fix(capsys, tmp_path, key, char):
+    text, name = HIDDEN[char]
+    code, out = plan(capsys, edited(tmp_path, lambda config: _append(config, key, text)))
+    assert code == 1, out
+    assert f"Pulumi.staging.yaml: {key}: " in out and name in out and "control or format character" in out, out
+    assert "fix: retype the value without it" in out and "Traceback" not in out
+    if text != "\n":
+        assert text not in out
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("namePrefix", "stg-"),
+        ("org", "acme-eu"),
+        ("oidcIntegrationType", "openid-connect-messenger-configuration"),
+        ("division", "Home"),
+    ],
+)
+def test_a_value_with_a_final_newline_is_refused(capsys, tmp_path, key, value):
+    # `^...$` patterns let `value + "\n"` through: `$` matches before a final newline.
+    code, out = plan(capsys, edited(tmp_path, lambda config: config.update({f"{NS}:{key}": value + "\n"})))
+    assert code == 1 and f"Pulumi.staging.yaml: {NS}:{key}: " in out and "U+000A" in out, out
+
+
+def test_a_site_key_with_a_hidden_character_is_refused(capsys, tmp_path):
+    def edit(config):
+        sites = config[f"{NS}:sites"]
+        sites["w\u202eww"] = sites.pop("www")
+
+    code, out = plan(capsys, edited(tmp_path, edit))
+    assert code == 1 and f"{NS}:sites.w\\u202eww: the key has" in out and "\u202e" not in out, out
+
+
+def test_an_unknown_key_with_a_hidden_character_is_shown_escaped(capsys, tmp_path):
+    code, out = plan(capsys, edited(tmp_path, lambda config: config.update({f"{NS}:regi\u202eon": "eu-west-1"})))
+    assert code == 1 and f"{NS}:regi\\u202eon" in out and "\u202e" not in out, out
+
+
+def test_a_secure_value_on_a_plain_key_fails_the_plan(capsys, tmp_path):
+    code, out = plan(capsys, edited(tmp_path, lambda c: c[f"{NS}:routing"].update(queueName={"secure": "v1:a:b"})))
+    assert code == 1, out
+    assert f"Pulumi.staging.yaml: {NS}:routing.queueName: is a secure: (encrypted) value, but it is not a secret" in out

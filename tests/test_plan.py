@@ -155,3 +155,45 @@ def test_diff_output_is_the_same_in_every_run():
     command = [sys.executable, "-m", "preflight", "diff", "staging", "prod"]
     outputs = {subprocess.run(command, cwd=ROOT, capture_output=True, text=True).stdout for _ in range(3)}
     assert len(outputs) == 1, "diff order changed between runs"
+
+
+HIDDEN = "\u202e\u2066\u200b\ufeff\x1b[2J\r"
+
+
+def test_hidden_characters_reaching_a_plan_are_shown_escaped(capsys, monkeypatch):
+    # Settings refuse them; a plan escapes any that come another way (a bootstrap division, a rule's message).
+    import dataclasses
+
+    monkeypatch.setenv("COLUMNS", "400")
+    plan = make_plan(run_program(stack_config("prod")))
+    first = dataclasses.replace(plan.resources[0], name=f"queue{HIDDEN}", key_inputs={"name": f"Ho{HIDDEN}me"})
+    plan = dataclasses.replace(plan, resources=[first, *plan.resources[1:]])
+    plan.violations.append(
+        {"rule": "r", "level": "advisory", "resource": "x", "message": f"m{HIDDEN}", "fix": f"f{HIDDEN}"}
+    )
+    print_text(plan)
+    for out in (to_markdown(plan), capsys.readouterr().out):
+        assert not any(char in out for char in HIDDEN.replace("[2J", "")), repr(out)
+        assert "queue\\u202e\\u2066\\u200b\\ufeff\\x1b[2J\\x0d" in out and "Ho\\u202e" in out and "m\\u202e" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "warned"),
+    [(None, True), (["aws"], True), ("genesyscloud", True), (["genesyscloud"], False), (["aws", "*"], False)],
+    ids=["removed", "another-package", "not-a-list", "genesyscloud", "all"],
+)
+def test_a_stack_that_keeps_the_default_provider_gets_a_warning_with_the_line_to_add(capsys, tmp_path, value, warned):
+    def edit(config):
+        config.pop("pulumi:disable-default-providers")
+        if value is not None:
+            config["pulumi:disable-default-providers"] = value
+
+    path = altered_stack(tmp_path, edit)
+    assert main(["plan", "--config-file", path, "--format", "json"]) == 0  # advisory
+    found = [v for v in json.loads(capsys.readouterr().out)["violations"] if v["rule"] == "disable-default-providers"]
+    assert bool(found) == warned, found
+    if warned:
+        assert found[0]["level"] == "advisory" and "Pulumi.candidate.yaml" in found[0]["message"]
+        assert found[0]["fix"] == (
+            'add this line under config: in Pulumi.candidate.yaml:  pulumi:disable-default-providers: ["genesyscloud"]'
+        )

@@ -411,3 +411,33 @@ def test_the_cli_refuses_a_malformed_pr_number_and_writes_no_output(artifacts: P
 def test_the_cli_has_help() -> None:
     result = cli("--help")
     assert result.returncode == 0 and "--artifacts" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("planted", ["extra-file", "symlinked-plan", "symlink-beside"])
+def test_the_pr_number_is_read_only_from_a_plan_artifact_that_passed_every_check(
+    artifacts: Path, tmp_path: Path, planted: str
+) -> None:
+    if planted == "extra-file":
+        write(artifacts, "plan/notes.txt", "hello\n")
+    elif planted == "symlink-beside":
+        (artifacts / "plan" / "plan-prod.md").unlink()
+        os.symlink(tmp_path / "elsewhere.md", artifacts / "plan" / "plan-prod.md")
+    else:  # the whole plan directory a link to one the run did not upload as `plan`
+        elsewhere = tmp_path / "elsewhere"
+        (artifacts / "plan").rename(elsewhere)
+        os.symlink(elsewhere, artifacts / "plan")
+    scanned = run_artifacts.scan(artifacts)
+    if planted == "symlinked-plan":
+        assert run_artifacts.pr_number(scanned) is None
+    else:
+        with pytest.raises(run_artifacts.ArtifactError, match="plan artifact held unexpected entries"):
+            run_artifacts.pr_number(scanned)
+
+
+def test_the_cli_writes_no_pr_number_from_a_rejected_plan_artifact(artifacts: Path, tmp_path: Path) -> None:
+    write(artifacts, "plan/extra", "1\n")
+    out, outputs = tmp_path / "comment.md", tmp_path / "github-output"
+    common = ["--head-sha", SHA, "--head-repo", BASE, "--base-repo", BASE, "--run-url", RUN_URL]
+    result = cli("--artifacts", str(artifacts), *common, "--out", str(out), "--outputs", str(outputs))
+    assert result.returncode == 2 and "its PR number is not read" in result.stderr, result.stderr
+    assert not outputs.exists()

@@ -331,3 +331,80 @@ print(json.dumps({"modules": sorted(sys.modules), "regions_read": regions.cache_
     assert not {"jsonschema", "yaml", "pulumi"} & loaded, sorted({"jsonschema", "yaml", "pulumi"} & loaded)
     assert not {"components.settings", "components.stack_file", "components.errors"} & loaded
     assert seen["regions_read"] == 0
+
+
+def test_every_value_config_cannot_hold_is_named_with_its_line_and_the_rest_reads_as_before(tmp_path):
+    # Hand-written: lines 3 and 5 hold a date and !!binary, line 4 an ordinary integer Pulumi hands over as "3600".
+    path = tmp_path / "Pulumi.dates.yaml"
+    path.write_text(
+        "config:\n"
+        f"  {NS}:region: eu-west-1\n"
+        f"  {NS}:org: 2026-12-04\n"
+        f"  {NS}:tokenValiditySeconds: 3600\n"
+        f"  {NS}:sites: {{www: {{domains: [!!binary aGVsbG8=]}}}}\n"
+    )
+    with pytest.raises(StackFileError) as caught:
+        read_stack_file(path)
+    assert str(caught.value).splitlines() == [
+        f"Pulumi.dates.yaml: line 3: {NS}:org: is read by YAML as a date or time, not as text; "
+        "fix: quote it: '2026-12-04'",
+        f"Pulumi.dates.yaml: line 5: {NS}:sites.www.domains[0]: is !!binary data, which config cannot hold; "
+        "fix: remove the !!binary tag (write text)",
+    ]
+    path.write_text(f"config:\n  {NS}:org: '2026-12-04'\n  {NS}:tokenValiditySeconds: 3600\n")
+    assert read_stack_file(path).config == {f"{NS}:org": "2026-12-04", f"{NS}:tokenValiditySeconds": "3600"}
+
+
+def test_a_secret_with_a_hidden_character_is_refused_without_showing_it():
+    base = example_config("staging")
+    config = dict(base.config)
+    crm = json.loads(config[f"{NS}:crm"])
+    crm["password"] = "hunter2\u200b\n"
+    config[f"{NS}:crm"] = json.dumps(crm)
+    with pytest.raises(SettingsError) as caught:
+        parse(config, set(base.secret_keys))
+    assert one(caught.value.problems, f"{NS}:crm.password").message == (
+        "is a secret holding a control or format character"
+    )
+    assert "hunter2" not in str(caught.value) and "200B" not in str(caught.value)
+
+
+def test_each_hidden_character_is_named_once_and_the_value_shown_escaped():
+    problem = one(problems_for({"routing": {"queueName": "VIP\u202e\u200b\u202e"}}), f"{NS}:routing.queueName")
+    assert problem.message == (
+        "'VIP\\u202e\\u200b\\u202e' has control or format characters "
+        "(U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH SPACE)"
+    )
+
+
+def test_the_domain_check_matches_whole_host_names_only():
+    # The domain rule on its own, without the text check before it: `$` matches before a final newline.
+    from components.settings import _semantic_problems
+
+    site = {"languages": ["en-us"], "defaultLanguage": "en-us"}
+    sites = {"www": {**site, "domains": ["www.example.com"]}, "bad": {**site, "domains": ["www.example.org\n"]}}
+    problems = _semantic_problems({"sites": sites}, {}, "Pulumi.staging.yaml")
+    assert [p.key for p in problems] == [f"{NS}:sites.bad.domains[0]"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda c: c[f"{NS}:crm"].update(username={"secure": "v1:abc:def"}), f"{NS}:crm.username"),
+        (lambda c: c.update({f"{NS}:division": {"secure": "v1:abc:def"}}), f"{NS}:division"),
+        (lambda c: c[f"{NS}:sites"]["www"]["domains"].append({"secure": "v1:abc:def"}), f"{NS}:sites.www.domains[2]"),
+    ],
+    ids=["crm-username", "division", "a-domain"],
+)
+def test_a_secure_value_on_a_key_that_is_not_secret_is_refused(tmp_path, edit, key):
+    # Hand-written: the schema marks only identityProvider.clientSecret and crm.password secret.
+    document = yaml.safe_load((EXAMPLES / "Pulumi.staging.yaml").read_text())
+    edit(document["config"])
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(SettingsError) as caught:
+        load_from_stack_file(read_stack_file(path))
+    problem = one(caught.value.problems, key)
+    assert problem.message == "is a secure: (encrypted) value, but it is not a secret setting"
+    assert problem.fix.startswith(f"set it in plain text (pulumi config set --path '{key}' <value>, without --secret)")
+    assert f"only {NS}:crm.password, {NS}:identityProvider.clientSecret take --secret" in problem.fix

@@ -373,3 +373,49 @@ def test_out_writes_every_snapshot_elsewhere_and_leaves_the_committed_ones(monke
     with pytest.raises(SystemExit) as refused:
         snapshot_estate.main(["--out", str(out), "--check"])
     assert refused.value.code == 2 and "give one of them" in capsys.readouterr().err
+
+
+# --- texts crafted to be slow to diff -----------------------------------------------------------------
+
+
+def cyclic(lines: int, step: int) -> str:
+    """Ten distinct lines in a cycle: the shape that makes difflib's matching grow with the cube of the lines."""
+    return "".join(f'  "v{(i * step) % 10}",\n' for i in range(lines))
+
+
+def test_crafted_snapshots_cost_the_runner_the_time_budget_and_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 24 files (8 names, each base, head and fresh different), each just under the line cap: before the budget,
+    # one such diff took minutes and the section 16 of them.
+    import time
+
+    monkeypatch.setattr(snapshot_diff, "SNAPSHOT_SECONDS", 1.0)
+    lines, root = snapshot_diff.DIFF_INPUT_LINES - 10, tmp_path / "artifacts"
+    for i in range(snapshot_diff.MAX_SNAPSHOT_FILES):
+        for side, step in (("base", 1), ("head", 3), ("fresh", 7)):
+            write(root, f"snapshots/{side}-s{i}.json", cyclic(lines, step))
+    write(root, "snapshots/base.exit", "0\n")
+    write(root, "snapshots/fresh.exit", "0\n")
+    started = time.monotonic()
+    body = rpc.render(
+        run_artifacts.scan(root), rpc.Run("0" * 40, "a/b", "a/b", "https://github.com/a/b/actions/runs/1", "")
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, f"{elapsed:.1f} s"
+    outside = outside_code(body)
+    assert sum("_Not diffed: the time the comment gives diffs ran out;" in line for line in outside) >= 8, outside
+    assert f"s0.json: not in the snapshot format ({lines} -> {lines} lines)" in body
+
+
+def test_a_changed_file_over_the_line_cap_is_counted_not_diffed() -> None:
+    resources = snapshot_diff.DIFF_INPUT_LINES // 7 + 1  # 7 lines a resource
+    old, new = big_snapshot(resources), big_snapshot(resources).replace('"queue 0"', '"queue zero"')
+    text = section({"staging.json": old}, {"staging.json": new})
+    assert code_blocks(text) == []
+    lines = 7 * resources + 5
+    assert f"staging.json: 1 resource changed ({lines} -> {lines} lines)" in text
+    assert (
+        f"_Not diffed: over {snapshot_diff.DIFF_INPUT_LINES} lines; see the pull request's files._"
+        in outside_code(text)
+    )

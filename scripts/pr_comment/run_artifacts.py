@@ -110,8 +110,16 @@ def scan(root: Path) -> Artifacts:
 
 
 def pr_number(artifacts: Artifacts) -> int | None:
-    """The PR number the plan artifact names; None when there is none; ArtifactError when malformed."""
-    loaded = read_capped(artifacts.root / "plan" / "pr-number", MAX_SMALL_BYTES)
+    """The PR number the plan artifact names; None when there is none; ArtifactError when malformed.
+
+    Read only from a `plan` artifact that passed every check of scan() (no unexpected entry, no symlink, a
+    directory of its own): a number beside a planted file or link would address the comment for whoever
+    planted it.
+    """
+    if "plan" in artifacts.rejected:
+        count = artifacts.rejected["plan"]
+        raise ArtifactError(f"the plan artifact held unexpected entries ({count}): its PR number is not read")
+    loaded = artifacts.file("plan", "pr-number", MAX_SMALL_BYTES)
     if loaded.data is None:
         if loaded.problem:
             raise ArtifactError(f"plan/pr-number is {loaded.problem}")

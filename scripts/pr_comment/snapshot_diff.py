@@ -1,7 +1,11 @@
 """The "Estate snapshot changes" section: the snapshot texts of the run, diffed and fitted to a budget.
 
 The snapshot texts come from the PR's run like everything else: the diff lines go inside a fence they
-cannot close; only counts and validated file names are printed outside one.
+cannot close; only counts and validated file names are printed outside one. They may also be crafted
+to be slow to diff (difflib's matching grows with the cube of the lines for a few lines repeated in
+a cycle: 2,000 such lines took 13 s, 4,000 took 105 s), and the comment runs on the base repository's
+runner: a changed file longer than DIFF_INPUT_LINES is counted, not diffed, and the section's diffs share a
+time budget (SNAPSHOT_SECONDS) after which the rest are counted, not diffed.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import time
 from dataclasses import dataclass
 
 from .run_artifacts import MAX_SMALL_BYTES, MAX_SNAPSHOT_BYTES, SNAPSHOT_NAME, Artifacts, exit_status
@@ -19,6 +24,8 @@ SNAPSHOT_BYTES = 15_000  # the whole snapshot section, every note and diff inclu
 DIFF_LINES = 150  # per snapshot diff block; the rest is counted ("N more lines")
 DIFF_LINE_CHARS = 300  # a longer diff line is clipped (a long value must not eat the block)
 DIFF_CONTEXT = 3  # unchanged lines around each change, as git diff
+DIFF_INPUT_LINES = 3_000  # per side of a changed file: six times today's largest snapshot (500 lines)
+SNAPSHOT_SECONDS = 10.0  # every diff of the section together; after it the remaining files are counted only
 TOP_KEY = re.compile(r' "((?:[^"\\]|\\.)*)": ')  # a top-level key line of json.dumps(indent=1)
 
 
@@ -79,12 +86,32 @@ def line_owners(text: str) -> list[str]:
     return owners
 
 
-def unified_diff(old: str | None, new: str | None, old_label: str, new_label: str) -> list[str]:
+class OutOfTime(Exception):
+    """The section's time budget for diffs ran out."""
+
+
+class _TimedMatcher(difflib.SequenceMatcher):
+    """difflib's matcher, checking a deadline before each longest-match search, so a slow pair of texts costs the
+    budget and at most one search more (the slowest at the line cap, 3,000 equal lines, took 1.4 s here)."""
+
+    def __init__(self, a: list[str], b: list[str], *, autojunk: bool, deadline: float) -> None:
+        self.deadline = deadline
+        super().__init__(None, a, b, autojunk=autojunk)
+
+    def find_longest_match(self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None):
+        if time.monotonic() > self.deadline:
+            raise OutOfTime
+        return super().find_longest_match(alo, ahi, blo, bhi)
+
+
+def unified_diff(
+    old: str | None, new: str | None, old_label: str, new_label: str, deadline: float = float("inf")
+) -> list[str]:
     """A unified diff (as `git diff`), each hunk header naming the resources its changed lines belong to.
 
     Texts are made inert first (see neutralise); None is an absent file. Hunk headers end like
     `@@ -40,7 +40,7 @@ genesyscloud:index/routingQueue:RoutingQueue queue` where the snapshot is in
-    its own format, as git names the enclosing function.
+    its own format, as git names the enclosing function. Raises OutOfTime past `deadline` (time.monotonic()).
     """
     sides = []
     for text in (old, new):
@@ -93,7 +120,7 @@ def unified_diff(old: str | None, new: str | None, old_label: str, new_label: st
             lines.pop()
         sides.append((lines, line_owners(text) if text else []))
     (a, a_owner), (b, b_owner) = sides
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(a) + len(b) > 20_000)
+    matcher = _TimedMatcher(a, b, autojunk=len(a) + len(b) > 20_000, deadline=deadline)
     out = []
     for group in matcher.get_grouped_opcodes(DIFF_CONTEXT):
         if not out:
@@ -166,12 +193,16 @@ class DiffBlock:
     summary: str  # trusted: a validated file name and counts
     lines: tuple[str, ...]  # untrusted diff lines (already inert)
     elsewhere: str  # trusted: where the lines not shown can be seen
+    not_diffed: str = ""  # trusted: why there is no diff at all (too long, out of time); then only this is shown
 
     def wrap(self, block: str) -> str:
         return f"<details><summary>{self.summary}</summary>\n\n{block}\n\n</details>"
 
     def body(self, budget: int) -> str:
         """A ```diff fence of whole lines, at most DIFF_LINES of them, within `budget` bytes with its note."""
+        if self.not_diffed:
+            note = f"_Not diffed: {self.not_diffed}; {self.elsewhere}._"
+            return note if size(note) <= budget else ""
         lines = [clip_line(line) for line in self.lines]
 
         def note(hidden: int) -> str:
@@ -208,14 +239,35 @@ def clip_line(line: str) -> str:
     return f"{line[:DIFF_LINE_CHARS]} [... {len(line) - DIFF_LINE_CHARS} more characters]"
 
 
-def diff_block(name: str, old: str | None, new: str | None, labels: tuple[str, str], elsewhere: str) -> DiffBlock:
-    """The diff of one snapshot file (`old` None: a new file, `new` None: a deleted one), with its summary."""
-    lines = unified_diff(old, new, *labels)
+def line_count(text: str | None) -> int:
+    return 0 if not text else text.count("\n") + (not text.endswith("\n"))
+
+
+def diff_block(
+    name: str,
+    old: str | None,
+    new: str | None,
+    labels: tuple[str, str],
+    elsewhere: str,
+    deadline: float = float("inf"),
+) -> DiffBlock:
+    """The diff of one snapshot file (`old` None: a new file, `new` None: a deleted one), with its summary;
+    counted only when a side is over DIFF_INPUT_LINES or the section's time ran out (`deadline`)."""
+    state = " (new)" if old is None else " (deleted)" if new is None else ""
+    counts = f"{name}{state}: {estate_change(old, new)}"
+    lengths = line_count(old), line_count(new)
+    # A new or deleted file diffs in linear time (one side is empty): only a changed file is capped.
+    too_long = old is not None and new is not None and max(lengths) > DIFF_INPUT_LINES
+    try:
+        if too_long:
+            raise OutOfTime
+        lines = unified_diff(old, new, *labels, deadline=deadline)
+    except OutOfTime:
+        why = f"over {DIFF_INPUT_LINES} lines" if too_long else "the time the comment gives diffs ran out"
+        return DiffBlock(f"{counts} ({lengths[0]} -> {lengths[1]} lines)", (), elsewhere, why)
     added = sum(1 for line in lines[2:] if line.startswith("+"))
     removed = sum(1 for line in lines[2:] if line.startswith("-"))
-    state = " (new)" if old is None else " (deleted)" if new is None else ""
-    summary = f"{name}{state}: {estate_change(old, new)} (+{added} -{removed} lines)"
-    return DiffBlock(summary, tuple(lines), elsewhere)
+    return DiffBlock(f"{counts} (+{added} -{removed} lines)", tuple(lines), elsewhere)
 
 
 def fit(parts: list[str | DiffBlock], budget: int) -> str:
@@ -236,8 +288,12 @@ def fit(parts: list[str | DiffBlock], budget: int) -> str:
     return text
 
 
-def snapshot_section(snapshots: Snapshots, budget: int = SNAPSHOT_BYTES) -> str:
-    """The "Estate snapshot changes" section: stale snapshots first and loudly, then what the PR changes."""
+def snapshot_section(snapshots: Snapshots, budget: int = SNAPSHOT_BYTES, seconds: float | None = None) -> str:
+    """The "Estate snapshot changes" section: stale snapshots first and loudly, then what the PR changes.
+
+    Its diffs together take at most about `seconds` (SNAPSHOT_SECONDS); the files left then are counted only.
+    """
+    deadline = time.monotonic() + (SNAPSHOT_SECONDS if seconds is None else seconds)
     parts: list[str | DiffBlock] = ["### Estate snapshot changes"]
     if len(snapshots.names) > MAX_SNAPSHOT_FILES:
         parts.append(
@@ -270,6 +326,7 @@ def snapshot_section(snapshots: Snapshots, budget: int = SNAPSHOT_BYTES) -> str:
                     snapshots.fresh[n],
                     (f"a/tests/snapshots/{n} (committed)", f"b/tests/snapshots/{n} (make snapshot)"),
                     "run `make snapshot` and `git diff tests/snapshots/`",
+                    deadline,
                 )
                 for n in stale
             ),
@@ -301,6 +358,7 @@ def snapshot_section(snapshots: Snapshots, budget: int = SNAPSHOT_BYTES) -> str:
             head.get(n),
             (f"a/tests/snapshots/{n}", f"b/tests/snapshots/{n}"),
             "see the pull request's files",
+            deadline,
         )
         for n in changed
     ]
