@@ -177,11 +177,22 @@ def parse_code(text: str, redirect_uri: str) -> tuple[AuthCode, str]:
     return AuthCode(text, redirect_uri, verifier, nonce), sub
 
 
+SECRET_VARS = (CLIENT_SECRET_VAR, VERIFY_CLIENT_SECRET_VAR, AUTH_CODE_VAR, verify_tickets.TICKET_TOKEN_VAR)
+"""Never handed to the code command: it needs the test user's IdP credentials, not the org's."""
+
+
 def run_code_command(command: str, seconds: float) -> str:
-    """What the team's code command prints on stdout (bounded in time and size; its stderr is never shown)."""
+    """What the team's code command prints on stdout (no shell; bounded in time and size; its stderr is never
+    shown, it may hold what the IdP answered)."""
+    environment = {k: v for k, v in os.environ.items() if k not in SECRET_VARS}
     try:
         done = subprocess.run(
-            shlex.split(command), capture_output=True, timeout=seconds, check=False, stdin=subprocess.DEVNULL
+            shlex.split(command),
+            capture_output=True,
+            timeout=seconds,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            env=environment,
         )
     except (OSError, ValueError) as error:
         raise ValueError(f"the code command could not start ({type(error).__name__})") from None
@@ -279,7 +290,6 @@ def run(args: argparse.Namespace) -> int:
         ctx = VerifyContext(
             settings=settings,
             site=site,
-            all_sites=sites,
             configuration_headless=headless,
             external_source=source,
             api=api,

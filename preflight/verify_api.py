@@ -44,6 +44,19 @@ EXTERNAL_ID_TYPE = "ExternalId"
 SEARCH_WINDOW = timedelta(minutes=5)
 """How far before the run's start the conversation search reaches (clocks differ)."""
 DISCONNECTED = "disconnected"
+CALLS = (
+    "POST /api/v2/webdeployments/token/oauthcodegrantjwtexchange",
+    "GET /api/v2/webdeployments/deployments",
+    "GET /api/v2/webdeployments/deployments/{deploymentId}",
+    "GET /api/v2/webdeployments/configurations/{configurationId}/versions/{versionId}",
+    "GET /api/v2/externalcontacts/externalsources",
+    "POST /api/v2/externalcontacts/identifierlookup/contacts",
+    "POST /api/v2/analytics/conversations/details/query",
+    "GET /api/v2/conversations/messages/{conversationId}",
+    "PATCH /api/v2/conversations/messages/{conversationId}",
+)
+"""Every platform call verify makes besides the token exchange: the verify client's role holds what they need
+(docs/verify.md lists the permissions; components/api_permissions.json has each call)."""
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,6 @@ class VerifyContext:
 
     settings: Settings
     site: Deployment
-    all_sites: dict[str, Deployment]
     configuration_headless: dict[str, bool]
     """Configuration name -> headlessModeEnabled as the stack declares it."""
     external_source: str
@@ -124,12 +123,11 @@ def guarded(check: str, title: str, body: Callable[[], Result]) -> Result:
             _GUEST_FIXES.get(error.kind, ""),
         )
     except SHAPE_ERRORS as error:
-        where = "the API"
         return Result(
             check,
             title,
             PROBLEM,
-            f"unexpected answer shape from {where}",
+            "an answer of an unexpected shape",
             [f"reading it failed with {type(error).__name__}"],
             _GUEST_FIXES["hostile"],
         )
@@ -531,7 +529,6 @@ def check_anonymous(ctx: VerifyContext) -> Result:
 def _anonymous(ctx: VerifyContext, deployment_id: str, check: str, title: str) -> Result:
     url = verify_guest.websocket_url(ctx.websocket_url, deployment_id)
     token = str(uuid.uuid4())
-    refused_fix = ""
     try:
         with verify_guest.session(url, ctx.origin(ctx.site), seconds=ctx.step_seconds, deadline=ctx.deadline) as guest:
             guest.configure(verify_guest.configure_session(token, deployment_id))
@@ -546,8 +543,7 @@ def _anonymous(ctx: VerifyContext, deployment_id: str, check: str, title: str) -
         PROBLEM,
         "an unauthenticated guest sent a message",
         ["configureSession connected and onMessage was echoed"],
-        refused_fix
-        or "enable authentication on the configuration with allowSessionUpgrade off "
+        "enable authentication on the configuration with allowSessionUpgrade off "
         "(identityProvider.allowSessionUpgrade false) and publish (pulumi up); then disconnect the "
         "anonymous test conversation by hand",
     )

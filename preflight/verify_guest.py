@@ -183,14 +183,17 @@ class GuestSession:
         return body
 
     def message(self, token: str, text: str) -> dict[str, Any]:
-        """Send one text message; its echo (StructuredMessage, Inbound) proves the Guest API took it."""
+        """Send one text message; its echo (StructuredMessage, Inbound, the same text) proves the Guest API took it.
+        Other StructuredMessages in between (typing events, a bot's greeting) are skipped, boundedly."""
         self.send(on_message(token, text))
         for _ in range(MAX_FRAMES_PER_ANSWER):
-            answer = self.answer(STRUCTURED)
+            answer = self.receive()
+            if answer.cls == STRING and answer.code >= 400:
+                raise GuestError("error", f"error {answer.code}: {_shown(answer.body)}", code=answer.code)
             body = answer.body if isinstance(answer.body, dict) else {}
-            if body.get("direction") == "Inbound" and body.get("text") == text:
+            if answer.cls == STRUCTURED and body.get("direction") == "Inbound" and body.get("text") == text:
                 return body
-        raise GuestError("hostile", "the message was never echoed back")
+        raise GuestError("hostile", f"{MAX_FRAMES_PER_ANSWER} envelopes without the message echoed back")
 
 
 def _closed(closed: ConnectionClosed) -> GuestError:

@@ -17,8 +17,8 @@ disallowed Origin (here: the handshake answered 403), an unknown deployment (404
 (here: error 401 "User is unauthorized", the SDK's `unauthorized` stub), and an anonymous configureSession on a
 deployment that requires authentication (here: error 403, the SDK's clientError403 "HTTP authorization error").
 
-Faults (`GuestFake.fault`): drop (close the socket on the first request), stall (never answer), huge (a frame
-larger than any envelope), binary, not-json, wrong-type (a JSON array) and unknown-envelope.
+Faults (`GuestFake.fault`): redirect (the handshake answered 302), drop (close the socket on the first request),
+stall (never answer), huge (a frame larger than any envelope), binary, not-json, wrong-type (a JSON array) and unknown-envelope.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ class GuestFake:
     fault: str = ""
     on_message: Callable[[str, str | None, str, str], None] | None = None
     """Called with (session token, sub or None when anonymous, text, message id) for every accepted message."""
+    echo: bool = False
+    """Quote the received session JWT in error answers, as a careless server might."""
+    redirect_to: str = ""
+    """Where the "redirect" fault sends the handshake."""
     received: list[dict[str, Any]] = field(default_factory=list)
     """Every request envelope, in order."""
     stop: threading.Event = field(default_factory=threading.Event)
@@ -59,6 +63,10 @@ class GuestFake:
     # --- the handshake ----------------------------------------------------------------------------------
 
     def process_request(self, connection: ServerConnection, request: Request) -> Any:
+        if self.fault == "redirect":
+            response = connection.respond(HTTPStatus.FOUND, "")
+            response.headers["Location"] = self.redirect_to
+            return response
         query = parse_qs(urlsplit(request.path).query)
         if urlsplit(request.path).path != "/v1" or query.get("deploymentId") != [self.deployment_id]:
             return connection.respond(HTTPStatus.NOT_FOUND, "Unknown deployment\n")
@@ -113,9 +121,10 @@ class GuestFake:
         if not isinstance(token, str) or not token:
             return [_error(400, "Request failed.")]
         if action == "configureAuthenticatedSession":
-            sub = self.jwts.get((request.get("data") or {}).get("code", ""))
+            jwt = (request.get("data") or {}).get("code", "")
+            sub = self.jwts.get(jwt)
             if sub is None:
-                return [_error(401, "User is unauthorized")]
+                return [_error(401, "User is unauthorized" + (f": {jwt}" if self.echo else ""))]
             sessions[token] = sub
             return [_session()]
         if action == "configureSession":

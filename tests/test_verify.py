@@ -26,7 +26,7 @@ import pytest
 from preflight import verify as verify_cli
 from preflight import verify_tickets
 from preflight.__main__ import main
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 from tests.conftest import planned_once as planned
 from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, _error, _Handler
 from tests.fake_guest_api import GuestFake, serve_guest_api
@@ -72,6 +72,8 @@ class Chain:
     flow_data: dict[str, str] = field(default_factory=lambda: dict(FLOW_DATA))
     link_contact: bool = True
     code_accepted: bool = True
+    echo: bool = False
+    """Quote the received code in the refusal, as a careless server might."""
     disconnected: list[str] = field(default_factory=list)
     exchanges: list[Any] = field(default_factory=list)
     ticket_reads: list[str] = field(default_factory=list)
@@ -153,6 +155,8 @@ class _VerifyHandler(_Handler):
         chain = self.chain
         if path == "/api/v2/webdeployments/token/oauthcodegrantjwtexchange":
             # WebDeploymentsApi.md: no permissions, no Authorization header; WebDeploymentsOAuthExchangeRequest.
+            if self._intercepted(path):
+                return
             body = self._json_body()
             chain.exchanges.append(body)
             oauth = body.get("oauth") or {}
@@ -164,7 +168,8 @@ class _VerifyHandler(_Handler):
                 self._send(200, {"jwt": JWT, "refreshToken": "refresh-0099aa"})
             else:
                 # What Genesys answers a refused code is unverified: a 400 with a Genesys error body is played here.
-                self._send(*_error(400, "invalid.code", "The authorization code could not be exchanged"))
+                echo = f": {oauth.get('code')}" if chain.echo else ""
+                self._send(*_error(400, "invalid.code", f"The authorization code could not be exchanged{echo}"))
             return
         if path.startswith("/login/"):
             super().do_POST()
@@ -560,13 +565,96 @@ def test_code_command_prints_the_code(
     monkeypatch.delenv("PREFLIGHT_VERIFY_AUTH_CODE")
     monkeypatch.delenv("PREFLIGHT_VERIFY_SUB")
     script = tmp_path / "code.py"
-    script.write_text(f"print({json.dumps({'code': CODE, 'redirectUri': REDIRECT, 'sub': SUB})!r})\n")
+    seen = tmp_path / "environment.json"
+    printed = json.dumps({"code": CODE, "redirectUri": REDIRECT, "sub": SUB})
+    script.write_text(
+        f"import json, os, pathlib\npathlib.Path({str(seen)!r}).write_text(json.dumps(sorted(os.environ)))\n"
+        f"print({printed!r})\n"
+    )
     code, doc = run_verify(world, capsys, "--auth-code-command", f"{sys.executable} {script}")
     assert code == 0, doc.get("cause")
     assert by_check(doc)["contact"]["status"] == "ok", "the sub the command printed is the one checked"
+    handed = set(json.loads(seen.read_text()))
+    assert "GENESYSCLOUD_OAUTHCLIENT_SECRET" not in handed and "GENESYSCLOUD_OAUTHCLIENT_ID" in handed
 
 
 def test_failing_code_command_is_the_session_problem(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     command = f"{sys.executable} -c \"import sys; print('{CODE}', file=sys.stderr); sys.exit(3)\""
     doc, checks = _failing(world, capsys, "--auth-code-command", command)
     assert doc["failingLink"] == "session" and "exited with 3" in " ".join(checks["session"]["evidence"])
+
+
+def test_secrets_a_server_echoes_are_not_shown(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world.chain.code_accepted, world.chain.echo = False, True
+    _doc, checks = _failing(world, capsys)  # run_verify asserts the code never shows
+    assert "***" in " ".join(checks["session"]["evidence"])
+    world.chain.code_accepted = True
+    world.guest.echo = True
+    world.guest.jwts.clear()
+    world.chain.guest = GuestFake("unused", set())
+    _doc, checks = _failing(world, capsys)  # ... and neither does the session JWT the Guest API echoed
+    assert "***" in " ".join(checks["session"]["evidence"])
+
+
+def test_a_redirected_handshake_is_not_followed(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    elsewhere = GuestFake(world.guest.deployment_id, set(world.guest.allowed_origins))
+    with serve_guest_api(elsewhere) as other:
+        world.guest.fault, world.guest.redirect_to = "redirect", f"{other}/v1?deploymentId={elsewhere.deployment_id}"
+        doc, checks = _failing(world, capsys)
+    assert doc["failingLink"] == "session" and "redirect" in " ".join(checks["session"]["evidence"])
+    assert not elsewhere.received, "the JWT never travels to where a redirect points"
+
+
+def test_the_run_deadline_cuts_a_stalled_socket(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world.guest.fault = "stall"
+    code, doc = run_verify(world, capsys, "--deadline", "1")
+    checks = by_check(doc)
+    assert code == 1 and checks["session"]["status"] == "problem"
+    assert doc["seconds"] < 3
+    assert all(checks[c]["status"] == "skipped" for c in ("flow", "contact", "ticket", "cleanup"))
+
+
+def test_code_from_stdin(world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.delenv("PREFLIGHT_VERIFY_AUTH_CODE")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(CODE + "\n"))
+    code, doc = run_verify(world, capsys, "--auth-code-stdin")
+    assert code == 0, doc.get("cause")
+
+
+def test_every_call_is_declared_with_its_permissions(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the fake org saw is exactly verify_api.CALLS (plus the token, the public config, the ticket read), and
+    each call is in the SDK reference table with the permission docs/verify.md grants the verify client."""
+    import re
+
+    from preflight import verify_api
+
+    monkeypatch.setattr(verify_tickets, "preset_kind", lambda crm, raw: "zendesk")
+    monkeypatch.setenv(verify_tickets.TICKET_TOKEN_VAR, TICKET_TOKEN)
+    code, doc = run_verify(world, capsys)
+    assert code == 0, doc.get("cause")
+
+    def template(call: str) -> re.Pattern[str]:
+        return re.compile("^" + "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}]+\}", call)) + "$")
+
+    patterns = {c: template(c) for c in verify_api.CALLS}
+    other = re.compile(
+        r"^(POST /login/[^/]+/oauth/token|GET /webdeployments/v1/deployments/[^/]+/config\.json|"
+        r"GET /zendesk/api/v2/tickets/[^/]+)$"
+    )
+    seen = {f"{method} {path}" for method, path in world.org.hits}
+    used = {c for c in verify_api.CALLS for s in seen if patterns[c].match(s)}
+    assert {s for s in seen if not other.match(s) and not any(p.match(s) for p in patterns.values())} == set()
+    assert used == set(verify_api.CALLS), f"declared but never made: {set(verify_api.CALLS) - used}"
+    table = json.loads((ROOT / "components" / "api_permissions.json").read_text())["endpoints"]
+    documented = dict(
+        re.findall(r"^\| `([A-Z]+ /api/v2/[^`]+)` \| `?([^`|]+?)`? \|", (ROOT / "docs" / "verify.md").read_text(), re.M)
+    )
+    assert set(documented) == set(verify_api.CALLS)
+    for call, permission in documented.items():
+        needs = table[call]
+        allowed = needs.get("any", []) + needs.get("all", [])
+        assert (permission == "none" and needs.get("none")) or permission in allowed, f"{call}: {permission}"
