@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="stack name; reads Pulumi.<stack>.yaml in the project root")
     source.add_argument("--config-file", type=Path, metavar="PATH", help="a stack file to read instead")
-    parser.add_argument("--site", help="site key whose deployment the test session uses (default: the first)")
+    parser.add_argument("--site", help="site key whose deployment the test session uses (default: the first by key)")
     parser.add_argument(
         "--deployment-id",
         action="append",
@@ -148,7 +148,7 @@ def _deployment_ids(values: list[str], sites: dict[str, estate_view.Deployment])
     for value in values:
         site, sep, deployment_id = value.partition("=")
         if not sep or not deployment_id or site not in sites:
-            raise ValueError(f"--deployment-id {value!r}: expected SITE=ID with SITE one of {', '.join(sites)}")
+            raise ValueError(f"--deployment-id {value!r}: expected SITE=ID with SITE one of {', '.join(sorted(sites))}")
         given[site] = deployment_id
     return given
 
@@ -246,9 +246,10 @@ def run(args: argparse.Namespace) -> int:
         settings = planned.settings
         sites = estate_view.deployments(planned)
         headless, source = _headless(planned), _external_source(planned)
-        site = sites.get(args.site) if args.site else next(iter(sites.values()))
+        # The settings' order (by site key), not the estate's: resources register in no fixed order.
+        site = sites.get(args.site or settings.sites[0].key)
         if site is None:
-            raise ValueError(f"--site {args.site!r}: the stack's sites are {', '.join(sites)}")
+            raise ValueError(f"--site {args.site!r}: the stack's sites are {', '.join(sorted(sites))}")
         given = _deployment_ids(args.deployment_id, sites)
         region = settings.region
         api_url = _url("--api-url", args.api_url, region.api_url)
@@ -306,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
             poll_seconds=args.poll_interval,
             started=started,
         )
-        results = [verify_checks.check_config(ctx, s) for s in sites.values()]
+        results = [verify_checks.check_config(ctx, s) for _, s in sorted(sites.items())]
         results.append(verify_checks.check_session(ctx))
         ctx.sub = ctx.sub or codes.sub
         for check in (

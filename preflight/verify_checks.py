@@ -537,6 +537,7 @@ def _anonymous(ctx: VerifyContext, deployment_id: str, check: str, title: str) -
         if error.kind in ("error", "dropped"):
             return Result(check, title, OK, "an unauthenticated guest cannot send", [str(error)])
         raise
+    ctx.found["anonymous_token"] = token  # its conversation is ended by cleanup too
     return Result(
         check,
         title,
@@ -544,38 +545,42 @@ def _anonymous(ctx: VerifyContext, deployment_id: str, check: str, title: str) -
         "an unauthenticated guest sent a message",
         ["configureSession connected and onMessage was echoed"],
         "enable authentication on the configuration with allowSessionUpgrade off "
-        "(identityProvider.allowSessionUpgrade false) and publish (pulumi up); then disconnect the "
-        "anonymous test conversation by hand",
+        "(identityProvider.allowSessionUpgrade false) and publish (pulumi up)",
     )
 
 
 def check_cleanup(ctx: VerifyContext) -> Result:
     check, title = "cleanup", "Test conversation disconnected"
-    conversation_id = ctx.found.get("conversation_id")
-    if not conversation_id:
+    if not ctx.found.get("conversation_id") and not ctx.found.get("anonymous_token"):
         return Result(check, title, SKIPPED, "no test conversation was found to disconnect")
-    return guarded(check, title, lambda: _cleanup(ctx, conversation_id, check, title))
+    return guarded(check, title, lambda: _cleanup(ctx, check, title))
 
 
-def _cleanup(ctx: VerifyContext, conversation_id: str, check: str, title: str) -> Result:
-    try:
-        verify_api.disconnect(ctx.api, conversation_id)
-    except ApiError as error:
-        if error.kind == "http" and error.status == 403:
-            return Result(
-                check,
-                title,
-                PROBLEM,
-                "not allowed to disconnect the test conversation",
-                [str(error)],
-                "grant conversation:communication:disconnect to the verify client, or disconnect "
-                f"conversation {conversation_id} by hand",
-            )
-        raise
+def _cleanup(ctx: VerifyContext, check: str, title: str) -> Result:
+    ended = [ctx.found["conversation_id"]] if ctx.found.get("conversation_id") else []
+    if ctx.found.get("anonymous_token"):
+        # An anonymous guest got through: end its conversation too, found the same way (no waiting for it).
+        predicate = {"dimension": "journeyCustomerId", "value": ctx.found["anonymous_token"]}
+        ended += [c for c in verify_api.find_conversations(ctx.api, ctx.started, [predicate]) if c not in ended]
+    for conversation_id in ended:
+        try:
+            verify_api.disconnect(ctx.api, conversation_id)
+        except ApiError as error:
+            if error.kind == "http" and error.status == 403:
+                return Result(
+                    check,
+                    title,
+                    PROBLEM,
+                    "not allowed to disconnect the test conversation",
+                    [str(error)],
+                    "grant conversation:communication:disconnect to the verify client, or disconnect "
+                    f"conversation {', '.join(ended)} by hand",
+                )
+            raise
     return Result(
         check,
         title,
         OK,
-        f"conversation {conversation_id} disconnected",
-        [f"the test message starts with {MARKER}: filter it out of reports"],
+        f"conversation {', '.join(ended)} disconnected" if ended else "no conversation to disconnect",
+        [f"the test messages start with {MARKER}: filter them out of reports"],
     )

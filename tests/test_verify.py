@@ -441,6 +441,8 @@ def test_anonymous_accepted_in_prod_fails(monkeypatch: pytest.MonkeyPatch, capsy
         code, doc = run_verify(w, capsys, config=str(PROD))
     assert code == 1
     assert by_check(doc)["anonymous"]["status"] == "problem" and doc["failingLink"] == "config"
+    # Both test conversations ended: the signed-in one (second run's conversation-2) and the anonymous one.
+    assert w.chain.disconnected[1:] == ["conversation-2", "conversation-3"]
 
 
 def test_code_refused_fails_the_session(world: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -658,3 +660,49 @@ def test_every_call_is_declared_with_its_permissions(
         needs = table[call]
         allowed = needs.get("any", []) + needs.get("all", [])
         assert (permission == "none" and needs.get("none")) or permission in allowed, f"{call}: {permission}"
+
+
+def test_domains_must_be_exactly_the_sites(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world.org.deployment("www")["allowedDomains"].append("attacker.example.net")
+    doc, checks = _failing(world, capsys)
+    assert doc["failingLink"] == "config" and "not exactly" in checks["config:www"]["summary"]
+    assert checks["config:support"]["status"] == "ok"
+
+
+def test_headless_as_declared(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    www = world.org.deployment("www")["configuration"]
+    world.org.config_versions[(www["id"], www["version"])]["headlessMode"] = {"enabled": False}
+    doc, checks = _failing(world, capsys)
+    assert doc["failingLink"] == "config" and "headless" in checks["config:www"]["summary"]
+
+
+def test_an_odd_conversation_answer_is_a_problem_not_a_traceback(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.org.mangled["/api/v2/conversations/messages/"] = lambda body: {**body, "participants": "not a list"}
+    doc, checks = _failing(world, capsys)
+    assert doc["failingLink"] == "flow" and checks["flow"]["status"] == "problem"
+
+
+@pytest.mark.parametrize(
+    "printed, problem",
+    [
+        ("", "no authorization code"),
+        ("two words", "no authorization code"),
+        ('{"code": 7}', "must be strings"),
+        ("{not json", "does not parse"),
+    ],
+)
+def test_unusable_code_output_is_refused(printed: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        verify_cli.parse_code(printed, REDIRECT)
+
+
+def test_code_output_forms() -> None:
+    bare, sub = verify_cli.parse_code(f"  {CODE}\n", REDIRECT)
+    assert (bare.code, bare.redirect_uri, sub) == (CODE, REDIRECT, "")
+    document = json.dumps({"code": CODE, "redirectUri": "https://x.example/cb", "codeVerifier": "v" * 43, "sub": SUB})
+    full, sub = verify_cli.parse_code(document, "")
+    assert (full.redirect_uri, full.code_verifier, sub) == ("https://x.example/cb", "v" * 43, SUB)
+    with pytest.raises(ValueError, match="redirect URI"):
+        verify_cli.parse_code(CODE, "")
