@@ -291,9 +291,8 @@ def _ours(ctx: VerifyContext, conversation: dict[str, Any]) -> bool:
     return any(m.get("messageId") in wanted for m in customer.get("messages") or [] if isinstance(m, dict))
 
 
-def _poll(ctx: VerifyContext, attempt: Callable[[], Any]) -> Any:
-    """`attempt()` until it returns something, the step's time runs out or the run's deadline passes."""
-    ends_at = ctx.step_ends()
+def _poll(ctx: VerifyContext, attempt: Callable[[], Any], ends_at: float) -> Any:
+    """`attempt()` until it returns something or `ends_at` (the step's end, within the run's deadline) comes."""
     while True:
         found = attempt()
         if found or time.monotonic() + ctx.poll_seconds >= ends_at:
@@ -301,7 +300,7 @@ def _poll(ctx: VerifyContext, attempt: Callable[[], Any]) -> Any:
         time.sleep(ctx.poll_seconds)
 
 
-def _conversation(ctx: VerifyContext) -> dict[str, Any] | None:
+def _conversation(ctx: VerifyContext, ends_at: float) -> dict[str, Any] | None:
     """The test session's conversation: found by the journey customer id the session sent (its token) or the test
     user's External Contact, confirmed by the echoed message id; polled while analytics catches up."""
     if "conversation" in ctx.found:
@@ -317,11 +316,11 @@ def _conversation(ctx: VerifyContext) -> dict[str, Any] | None:
                 return conversation
         return None
 
-    ctx.found["conversation"] = _poll(ctx, attempt)
+    ctx.found["conversation"] = _poll(ctx, attempt, ends_at)
     return ctx.found["conversation"]
 
 
-def _attributes(ctx: VerifyContext) -> dict[str, Any]:
+def _attributes(ctx: VerifyContext, ends_at: float) -> dict[str, Any]:
     """The customer participant's data once the flow has recorded its last key (the ticket), polled."""
     last_key = PARTICIPANT_DATA["ticket_status"][0]
 
@@ -333,7 +332,7 @@ def _attributes(ctx: VerifyContext) -> dict[str, Any]:
 
     if "attributes" not in ctx.found:
         ctx.found["attributes"] = (
-            _poll(ctx, attempt) or (_customer(ctx.found["conversation"]) or {}).get("attributes") or {}
+            _poll(ctx, attempt, ends_at) or (_customer(ctx.found["conversation"]) or {}).get("attributes") or {}
         )
     return ctx.found["attributes"]
 
@@ -358,7 +357,8 @@ def _flow(ctx: VerifyContext, check: str, title: str) -> Result:
         ctx.found["source_id"] = source_id
         contact = verify_api.contact_by_external_id(ctx.api, source_id, ctx.sub) if source_id else None
         ctx.found["contact_id"] = (contact or {}).get("id")
-    conversation = _conversation(ctx)
+    ends_at = ctx.step_ends()  # finding the conversation and waiting for the flow's data: one step
+    conversation = _conversation(ctx, ends_at)
     if conversation is None:
         return Result(
             check,
@@ -373,7 +373,7 @@ def _flow(ctx: VerifyContext, check: str, title: str) -> Result:
             "lag: rerun with a larger --step-timeout",
         )
     ctx.found["conversation_id"] = conversation.get("id")
-    attributes = _attributes(ctx)
+    attributes = _attributes(ctx, ends_at)
     evidence = [f"conversation {conversation.get('id')}"]
     problems = [p for p in (_expected(attributes, "verified"), _expected(attributes, "crm_lookup")) if p]
     if ctx.sub and attributes.get(EXTERNAL_ID_KEY) != ctx.sub:
@@ -405,6 +405,10 @@ def _contact(ctx: VerifyContext, check: str, title: str) -> Result:
     customer = _customer(ctx.found["conversation"]) or {}
     on_conversation = customer.get("externalContactId")
     contact_id = ctx.found.get("contact_id")
+    if ctx.found.get("source_id") and not contact_id:
+        # Looked up right after the message; identity resolution may have created the contact since.
+        contact = verify_api.contact_by_external_id(ctx.api, ctx.found["source_id"], ctx.sub)
+        contact_id = ctx.found["contact_id"] = (contact or {}).get("id")
     attributes = ctx.found.get("attributes") or {}
     problems, fixes = [], []
     evidence = [

@@ -18,7 +18,8 @@ disallowed Origin (here: the handshake answered 403), an unknown deployment (404
 deployment that requires authentication (here: error 403, the SDK's clientError403 "HTTP authorization error").
 
 Faults (`GuestFake.fault`): redirect (the handshake answered 302), drop (close the socket on the first request),
-stall (never answer), huge (a frame larger than any envelope), binary, not-json, wrong-type (a JSON array) and unknown-envelope.
+stall (never answer), huge (a frame larger than any envelope), binary, not-json, wrong-type (a JSON array)
+and unknown-envelope.
 """
 
 from __future__ import annotations

@@ -706,3 +706,30 @@ def test_code_output_forms() -> None:
     assert (full.redirect_uri, full.code_verifier, sub) == ("https://x.example/cb", "v" * 43, SUB)
     with pytest.raises(ValueError, match="redirect URI"):
         verify_cli.parse_code(CODE, "")
+
+
+def test_a_contact_created_after_the_first_lookup_is_found(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """Identity resolution creates the contact when the conversation starts, maybe after verify first looks."""
+    lookups = []
+    original = world.chain.message
+
+    def late(token: str, sub: str | None, text: str, message_id: str) -> None:
+        original(token, sub, text, message_id)
+        lookups.append(world.chain.contacts.pop(SUB))  # not there yet when verify first looks...
+
+    world.guest.on_message = late
+    original_find = _VerifyHandler.do_POST
+
+    def do_post(handler: _VerifyHandler) -> None:
+        if urlsplit(handler.path).path == "/api/v2/analytics/conversations/details/query" and lookups:
+            world.chain.contacts[SUB] = lookups.pop()  # ...and there by the time the conversation is found
+        original_find(handler)
+
+    world_patch = pytest.MonkeyPatch()
+    world_patch.setattr(_VerifyHandler, "do_POST", do_post)
+    try:
+        code, doc = run_verify(world, capsys)
+    finally:
+        world_patch.undo()
+    assert code == 0, doc.get("cause")
+    assert by_check(doc)["contact"]["status"] == "ok"
