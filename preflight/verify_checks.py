@@ -26,19 +26,25 @@ from preflight.estate_view import Deployment
 from preflight.verify_api import AuthCode, VerifyApi
 from preflight.verify_guest import GuestError
 
-# The participant data the inbound flow records, as verify expects it after one signed-in conversation whose CRM
-# lookup finds the test user. The ONE table of key names here (flows/inbound_message.yaml owns them; README
-# "Participant data the flow owns"): a renamed key is changed here only.
-PARTICIPANT_DATA = {
+# The participant data the inbound flow records, as verify reads it after one signed-in conversation whose CRM
+# lookup finds the test user: role -> (key, the value expected, or None where it is compared with what verify
+# found). The ONE table of key names (flows/inbound_message.yaml writes them; README "Participant data the flow
+# owns"): a renamed key is changed here only.
+PARTICIPANT_DATA: dict[str, tuple[str, str | None]] = {
     "verified": ("customer.verified", "true"),
+    "external_id": ("customer.externalId", None),  # the test user's sub
     "crm_lookup": ("crm.lookupStatus", "found"),
     "contact_lookup": ("genesys.contactLookupStatus", "found"),
+    "contact_id": ("genesys.externalContactId", None),  # the contact holding the sub
     "ticket_status": ("crm.ticketStatus", "created"),
+    "ticket_id": ("crm.ticketId", None),  # any non-empty id, then read back from the ticketing system
 }
-EXTERNAL_ID_KEY = "customer.externalId"
-"""Holds the signed-in customer's `sub`."""
-CONTACT_ID_KEY = "genesys.externalContactId"
-TICKET_ID_KEY = "crm.ticketId"
+
+
+def key(role: str) -> str:
+    """The participant data key of a role in PARTICIPANT_DATA."""
+    return PARTICIPANT_DATA[role][0]
+
 
 MARKER = "[preflight-verify]"
 """Starts every test message: docs/verify.md tells the team to filter conversations and tickets on it."""
@@ -254,7 +260,21 @@ def _session(ctx: VerifyContext, deployment_id: str, check: str, title: str) -> 
     origin = ctx.origin(ctx.site)
     evidence = [f"code exchanged for a session JWT at {verify_api.JWT_EXCHANGE_PATH}", f"Origin {origin}"]
     with verify_guest.session(url, origin, seconds=ctx.step_seconds, deadline=ctx.deadline) as guest:
-        body = guest.configure(verify_guest.configure_authenticated_session(token, deployment_id, jwt))
+        try:
+            body = guest.configure(verify_guest.configure_authenticated_session(token, deployment_id, jwt))
+        except GuestError as error:
+            if error.kind != "error" or error.code not in (401, 403):
+                raise
+            return Result(
+                check,
+                title,
+                PROBLEM,
+                "the Guest API refused the signed-in session",
+                [*evidence, str(error)],
+                "the deployment's configuration must have authentication on with the stack's OpenID Connect "
+                "integration, published (preflight doctor checks both); the exchange and the socket must use the "
+                "same deployment",
+            )
         evidence.append(f"configureAuthenticatedSession: connected, newSession {body.get('newSession')}")
         if body.get("readOnly"):
             return Result(
@@ -322,7 +342,7 @@ def _conversation(ctx: VerifyContext, ends_at: float) -> dict[str, Any] | None:
 
 def _attributes(ctx: VerifyContext, ends_at: float) -> dict[str, Any]:
     """The customer participant's data once the flow has recorded its last key (the ticket), polled."""
-    last_key = PARTICIPANT_DATA["ticket_status"][0]
+    last_key = key("ticket_status")
 
     def attempt() -> dict[str, Any] | None:
         conversation = verify_api.message_conversation(ctx.api, ctx.found["conversation"]["id"])
@@ -339,9 +359,9 @@ def _attributes(ctx: VerifyContext, ends_at: float) -> dict[str, Any]:
 
 def _expected(attributes: dict[str, Any], name: str) -> str | None:
     """A problem if the participant data key `name` of the table does not hold its expected value."""
-    key, value = PARTICIPANT_DATA[name]
-    seen = attributes.get(key)
-    return None if seen == value else f"participant data {key} is {seen!r}, expected {value!r}"
+    name_, value = PARTICIPANT_DATA[name]
+    seen = attributes.get(name_)
+    return None if seen == value else f"participant data {name_} is {seen!r}, expected {value!r}"
 
 
 def check_flow(ctx: VerifyContext) -> Result:
@@ -376,8 +396,8 @@ def _flow(ctx: VerifyContext, check: str, title: str) -> Result:
     attributes = _attributes(ctx, ends_at)
     evidence = [f"conversation {conversation.get('id')}"]
     problems = [p for p in (_expected(attributes, "verified"), _expected(attributes, "crm_lookup")) if p]
-    if ctx.sub and attributes.get(EXTERNAL_ID_KEY) != ctx.sub:
-        problems.append(f"participant data {EXTERNAL_ID_KEY} is not the test user's sub")
+    if ctx.sub and attributes.get(key("external_id")) != ctx.sub:
+        problems.append(f"participant data {key('external_id')} is not the test user's sub")
     fixes = []
     if _expected(attributes, "verified"):
         fixes.append(
@@ -437,8 +457,8 @@ def _contact(ctx: VerifyContext, check: str, title: str) -> Result:
             "the flow's exact External Contacts lookup did not find the contact (data action 'Find "
             "external contact by external id')"
         )
-    elif contact_id and attributes.get(CONTACT_ID_KEY) not in (None, contact_id):
-        problems.append(f"participant data {CONTACT_ID_KEY} names another contact")
+    elif contact_id and attributes.get(key("contact_id")) not in (None, contact_id):
+        problems.append(f"participant data {key('contact_id')} names another contact")
         fixes.append("check the flow's External Contacts lookup")
     return _verdict(check, title, problems, evidence, fixes, "on the External Contact holding the test user's sub")
 
@@ -452,19 +472,19 @@ def check_ticket(ctx: VerifyContext) -> Result:
 
 def _ticket(ctx: VerifyContext, check: str, title: str) -> Result:
     attributes = ctx.found.get("attributes") or {}
-    ticket_id = attributes.get(TICKET_ID_KEY)
+    ticket_id = attributes.get(key("ticket_id"))
     problem = _expected(attributes, "ticket_status")
     if problem or not ticket_id:
         return Result(
             check,
             title,
             PROBLEM,
-            problem or f"participant data {TICKET_ID_KEY} is empty",
-            [f"{k} = {attributes.get(k)!r}" for k in (PARTICIPANT_DATA["ticket_status"][0], TICKET_ID_KEY)],
+            problem or f"participant data {key('ticket_id')} is empty",
+            [f"{k} = {attributes.get(k)!r}" for k in (key("ticket_status"), key("ticket_id"))],
             "the flow's ticket data action failed or timed out: test it in Admin > Integrations > Actions "
             "and check crm.baseUrl/ticketPath and the CRM's credentials",
         )
-    evidence = [f"{TICKET_ID_KEY} {ticket_id}"]
+    evidence = [f"{key('ticket_id')} {ticket_id}"]
     kind = verify_tickets.preset_kind(ctx.settings.crm, ctx.settings.raw)
     if kind is None:
         return Result(

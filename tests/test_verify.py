@@ -458,6 +458,7 @@ def test_jwt_refused_by_the_guest_api_fails_the_session(world: World, capsys: py
     world.chain.guest = GuestFake("unused", set())  # the exchange registers its JWT elsewhere: Genesys refuses it
     doc, checks = _failing(world, capsys)
     assert doc["failingLink"] == "session" and "401" in " ".join(checks["session"]["evidence"])
+    assert checks["session"]["summary"] == "the Guest API refused the signed-in session"
 
 
 def test_no_external_contact_fails_the_contact(world: World, capsys: pytest.CaptureFixture[str]) -> None:
