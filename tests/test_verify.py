@@ -34,7 +34,7 @@ from tests.fake_guest_api import GuestFake, serve_guest_api
 STAGING = EXAMPLES / "Pulumi.staging.yaml"
 PROD = EXAMPLES / "Pulumi.prod.yaml"
 CODE = "test-user-auth-code-9f8e7d6c"
-JWT = "session-jwt-1a2b3c4d5e6f"
+JWT = "eyJraWQiOiJ0ZXN0In0.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJl"
 TICKET_TOKEN = "zendesk-oauth-token-77aa88bb"
 SUB = "auth0|test-user-42"
 CONTACT_ID = "contact-test-user"
