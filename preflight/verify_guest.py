@@ -80,6 +80,12 @@ class Answer:
     code: int
     body: Any
 
+    @property
+    def failed(self) -> bool:
+        """An error answer: class "string" with an error code, or any response with one (TooManyRequestsErrorMessage
+        is 429 with an object body: MessageClassName.kt, Response.kt tooManyRequests)."""
+        return self.code >= 400 and (self.cls == STRING or self.type == "response")
+
 
 def websocket_url(base: str, deployment_id: str) -> str:
     """`<base>/v1?deploymentId=<id>`, refused unless wss (plain ws only to loopback) without user info."""
@@ -169,7 +175,7 @@ class GuestSession:
         """The next response of class `wanted`; an error answer raises; events in between are skipped (bounded)."""
         for _ in range(MAX_FRAMES_PER_ANSWER):
             answer = self.receive()
-            if answer.cls == STRING and answer.code >= 400:
+            if answer.failed:
                 raise GuestError("error", f"error {answer.code}: {_shown(answer.body)}", code=answer.code)
             if answer.cls == wanted and answer.code == 200:
                 return answer
@@ -188,7 +194,7 @@ class GuestSession:
         self.send(on_message(token, text))
         for _ in range(MAX_FRAMES_PER_ANSWER):
             answer = self.receive()
-            if answer.cls == STRING and answer.code >= 400:
+            if answer.failed:
                 raise GuestError("error", f"error {answer.code}: {_shown(answer.body)}", code=answer.code)
             body = answer.body if isinstance(answer.body, dict) else {}
             if answer.cls == STRUCTURED and body.get("direction") == "Inbound" and body.get("text") == text:

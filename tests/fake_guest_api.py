@@ -18,8 +18,8 @@ disallowed Origin (here: the handshake answered 403), an unknown deployment (404
 deployment that requires authentication (here: error 403, the SDK's clientError403 "HTTP authorization error").
 
 Faults (`GuestFake.fault`): redirect (the handshake answered 302), drop (close the socket on the first request),
-stall (never answer), huge (a frame larger than any envelope), binary, not-json, wrong-type (a JSON array)
-and unknown-envelope.
+stall (never answer), throttled (429), huge (a frame larger than any envelope), binary, not-json,
+wrong-type (a JSON array) and unknown-envelope.
 """
 
 from __future__ import annotations
@@ -109,6 +109,12 @@ class GuestFake:
             connection.send("<html>gateway</html>")
         elif fault == "wrong-type":
             connection.send(json.dumps(["response"]))
+        elif fault == "throttled":
+            # Response.kt tooManyRequests: class TooManyRequestsErrorMessage, code 429, an object body.
+            body = {"retryAfter": 3, "errorCode": 4029, "errorMessage": "Message rate too high for this session"}
+            connection.send(
+                json.dumps({"type": "response", "class": "TooManyRequestsErrorMessage", "code": 429, "body": body})
+            )
         elif fault == "unknown-envelope":
             connection.send(json.dumps({"type": "surprise", "class": 7, "code": "200"}))
         else:

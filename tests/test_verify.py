@@ -505,12 +505,14 @@ def test_flow_not_seeing_a_signed_in_customer_fails_the_flow(world: World, capsy
     assert doc["failingLink"] == "flow" and "customer.verified" in checks["flow"]["summary"]
 
 
-@pytest.mark.parametrize("fault", ["drop", "stall", "huge", "binary", "not-json", "wrong-type", "unknown-envelope"])
+@pytest.mark.parametrize(
+    "fault", ["drop", "stall", "throttled", "huge", "binary", "not-json", "wrong-type", "unknown-envelope"]
+)
 def test_socket_faults_fail_the_session(world: World, capsys: pytest.CaptureFixture[str], fault: str) -> None:
     world.guest.fault = fault
     doc, checks = _failing(world, capsys)
     assert doc["failingLink"] == "session"
-    expected = {"drop": "dropped", "stall": "stalled"}.get(fault, "hostile")
+    expected = {"drop": "dropped", "stall": "stalled", "throttled": "error"}.get(fault, "hostile")
     assert f"({expected})" in checks["session"]["summary"], checks["session"]
     assert doc["seconds"] < 10, "a stalled or hostile socket is cut by the step's time, not waited out"
 
