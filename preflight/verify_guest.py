@@ -53,8 +53,9 @@ SESSION_RESPONSE, STRING, STRUCTURED = "SessionResponse", "string", "StructuredM
 
 
 class _NoRedirects(reconnect):
-    """The library's client without its redirect following (websockets >= 15 follows up to 10): the socket carries
-    the session JWT, and the doctor's rule holds here too, a redirect is reported, never followed."""
+    """The library's client without its redirect following (the sync client of websockets 17 follows up to 10):
+    the socket carries the session JWT, and the doctor's rule holds here too, a redirect is reported, never
+    followed."""
 
     def process_redirect(self, exc: Exception) -> Exception:
         return exc
