@@ -98,7 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--login-url", help="login (OAuth) base URL instead of the region's")
     parser.add_argument("--cdn-url", help="public configuration host instead of the region's api-cdn")
     parser.add_argument("--websocket-url", help="Guest API base URL instead of the region's wss://webmessaging")
-    parser.add_argument("--ticket-url", help="ticketing system base URL instead of crm.baseUrl")
+    parser.add_argument("--ticket-url", help="ticketing system base URL instead of crm.baseUrl's scheme and host")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     parser.add_argument(
         "--step-timeout",
@@ -257,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
         cdn_url = _url("--cdn-url", args.cdn_url, region.api_cdn_url)
         websocket_url = (args.websocket_url or region.websocket_url).rstrip("/")
         verify_guest.websocket_url(websocket_url, "check")
-        ticket_url = _url("--ticket-url", args.ticket_url, settings.crm.base_url)
+        ticket_url = _url("--ticket-url", args.ticket_url, verify_tickets.origin(settings.crm.base_url))
     except EstateError as error:
         return _fail(
             f"the planned stack lacks what verify looks for: {error}; fix: make preflight/verify.py follow "

@@ -1,10 +1,11 @@
 """The ticketing system's read of one ticket, per CRM preset (`crm.kind`): does the ticket the flow recorded exist?
 
 One read call per preset, by name; a preset without one (or a stack without a preset) is skipped with the reason.
-- zendesk: GET {crm.baseUrl}/api/v2/tickets/{id} (Zendesk Support API reference, "Tickets" > "Show Ticket";
-  baseUrl is https://{subdomain}.zendesk.com), answer {"ticket": {"id": ...}}.
-- salesforce: GET {crm.baseUrl}/services/data/{version}/sobjects/Case/{id} (Salesforce REST API Developer Guide,
-  "sObject Rows"), answer the Case record {"Id": ...}.
+- zendesk: GET https://{subdomain}.zendesk.com/api/v2/tickets/{id} (Zendesk Support API reference, "Tickets" >
+  "Show Ticket"), answer {"ticket": {"id": ...}}.
+- salesforce: GET https://{instance}/services/data/{version}/sobjects/Case/{id} (Salesforce REST API Developer
+  Guide, "sObject Rows"), answer the Case record {"Id": ...}.
+The host is crm.baseUrl's (`origin()`), or --ticket-url.
 - custom: the team's own CRM has no read call known here: skipped, with the reason.
 Both accept an OAuth access token as `Authorization: Bearer` (Zendesk "OAuth access tokens"; Salesforce REST
 "Authorization"), read from PREFLIGHT_VERIFY_TICKET_TOKEN: never from the stack file, never printed.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from components.genesys_api import segment
 
@@ -42,6 +44,13 @@ PRESETS: dict[str, Preset | None] = {
     ),
     "custom": None,
 }
+
+
+def origin(base_url: str) -> str:
+    """The scheme and host of crm.baseUrl: both presets' APIs sit at the host's root (Zendesk /api/v2, Salesforce
+    /services/data), whatever path the data actions' base URL adds."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def preset_kind(crm: Any, raw: Any) -> str | None:

@@ -736,3 +736,15 @@ def test_a_contact_created_after_the_first_lookup_is_found(world: World, capsys:
         world_patch.undo()
     assert code == 0, doc.get("cause")
     assert by_check(doc)["contact"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "base_url, expected",
+    [
+        ("https://acme.zendesk.com/api/v2", "https://acme.zendesk.com"),
+        ("https://acme.my.salesforce.com/services/apexrest", "https://acme.my.salesforce.com"),
+        ("https://crm.example.com:8443/api", "https://crm.example.com:8443"),
+    ],
+)
+def test_ticket_reads_go_to_the_crm_host_root(base_url: str, expected: str) -> None:
+    assert verify_tickets.origin(base_url) == expected
