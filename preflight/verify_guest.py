@@ -32,11 +32,12 @@ import ssl
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import httpx
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection, reconnect
@@ -218,32 +219,32 @@ def session(url: str, origin: str, *, seconds: float, deadline: Deadline) -> Ite
     if limit <= 0:
         raise GuestError("stalled", "the run's deadline had passed before the socket was opened")
     ends_at = time.monotonic() + limit
-    try:
-        connection = _NoRedirects(
-            url,
-            origin=origin,
-            open_timeout=limit,
-            close_timeout=min(1.0, limit),
-            max_size=MAX_FRAME_BYTES,
-            ping_interval=None,
-            compression=None,
-            user_agent_header=f"genesys-messaging-preflight-verify websockets/{websockets.__version__}",
-        ).connect()
-        connection.pending_legacy_warning = False  # what connect(legacy=True) does; the connection is ours to close
-    except InvalidStatus as error:
-        status = error.response.status_code
-        if 300 <= status < 400:
-            raise GuestError("refused", f"the handshake answered a redirect ({status}), not followed") from None
-        raise GuestError("refused", f"the handshake was refused with HTTP {status}") from None
-    except TimeoutError:
-        raise GuestError("stalled", f"the handshake did not complete within {limit:.1f}s") from None
-    except ssl.SSLError as error:
-        raise GuestError("tls", f"TLS handshake failed ({error.reason or type(error).__name__})") from None
-    except (InvalidHandshake, InvalidURI) as error:
-        raise GuestError("refused", f"the handshake failed ({type(error).__name__})") from None
-    except OSError as error:
-        raise GuestError("connect", f"cannot connect ({error.strerror or type(error).__name__})") from None
-    try:
+    connector = _NoRedirects(
+        url,
+        # The doctor's CA bundle (certifi, or SSL_CERT_FILE / SSL_CERT_DIR) for wss; none for a loopback ws:// fake.
+        ssl=httpx.create_ssl_context() if url.startswith("wss://") else None,
+        origin=origin,
+        open_timeout=limit,
+        close_timeout=min(1.0, limit),
+        max_size=MAX_FRAME_BYTES,
+        ping_interval=None,
+        compression=None,
+        user_agent_header=f"genesys-messaging-preflight-verify websockets/{websockets.__version__}",
+    )
+    with ExitStack() as stack:
+        try:
+            connection = stack.enter_context(connector)
+        except InvalidStatus as error:
+            status = error.response.status_code
+            if 300 <= status < 400:
+                raise GuestError("refused", f"the handshake answered a redirect ({status}), not followed") from None
+            raise GuestError("refused", f"the handshake was refused with HTTP {status}") from None
+        except TimeoutError:
+            raise GuestError("stalled", f"the handshake did not complete within {limit:.1f}s") from None
+        except ssl.SSLError as error:
+            raise GuestError("tls", f"TLS handshake failed ({error.reason or type(error).__name__})") from None
+        except (InvalidHandshake, InvalidURI) as error:
+            raise GuestError("refused", f"the handshake failed ({type(error).__name__})") from None
+        except OSError as error:
+            raise GuestError("connect", f"cannot connect ({error.strerror or type(error).__name__})") from None
         yield GuestSession(connection, ends_at, deadline)
-    finally:
-        connection.close()
