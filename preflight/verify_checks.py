@@ -47,7 +47,9 @@ def key(role: str) -> str:
 
 
 MARKER = "[preflight-verify]"
-"""Starts every test message: docs/verify.md tells the team to filter conversations and tickets on it."""
+"""Starts every test message and the test ticket's site label: docs/verify.md tells the team to filter on it."""
+SITE_ATTRIBUTE = "site"
+"""The custom attribute the flow reads as the ticket's site label (flows/inbound_message.yaml, State.siteHint)."""
 
 LINKS = {
     "config": "config",
@@ -285,7 +287,10 @@ def _session(ctx: VerifyContext, deployment_id: str, check: str, title: str) -> 
                 evidence,
                 "a previous conversation of the test user is still ending: rerun in a minute",
             )
-        echoed = guest.message(token, f"{ctx.marker} signed-in test message, please ignore")
+        # The widget's `site` attribute only labels the ticket (README "For widget developers"): marked, the ticket
+        # the flow opens carries the marker too.
+        label = {SITE_ATTRIBUTE: f"{ctx.marker} {ctx.site.site_key}"}
+        echoed = guest.message(token, f"{ctx.marker} signed-in test message, please ignore", label)
         ctx.found["message_ids"] = [v for v in (echoed.get("id"), (echoed.get("channel") or {}).get("messageId")) if v]
         evidence.append(f"test message '{ctx.marker}' sent and echoed (id {echoed.get('id')})")
         ctx.found["guest_open"] = True
@@ -556,7 +561,8 @@ def _anonymous(ctx: VerifyContext, deployment_id: str, check: str, title: str) -
     try:
         with verify_guest.session(url, ctx.origin(ctx.site), seconds=ctx.step_seconds, deadline=ctx.deadline) as guest:
             guest.configure(verify_guest.configure_session(token, deployment_id))
-            guest.message(token, f"{ctx.marker} anonymous test message, must be refused")
+            label = {SITE_ATTRIBUTE: f"{ctx.marker} {ctx.site.site_key}"}
+            guest.message(token, f"{ctx.marker} anonymous test message, must be refused", label)
     except GuestError as error:
         if error.kind in ("error", "dropped"):
             return Result(check, title, OK, "an unauthenticated guest cannot send", [str(error)])

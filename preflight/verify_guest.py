@@ -11,7 +11,8 @@ messenger/transport/):
 - sent: `configureSession` {action, token, deploymentId, startNew, journeyContext}
   (shyrka/send/ConfigureSessionRequest.kt), `configureAuthenticatedSession` {... , data: {code: <session JWT>}}
   (ConfigureAuthenticatedSessionRequest.kt; the JWT from the code exchange: core/MessagingClientImpl.kt:789),
-  `onMessage` {action, token, message: {type: "Text", text}} (OnMessageRequest.kt, TextMessage.kt),
+  `onMessage` {action, token, message: {type: "Text", text, channel: {metadata: {customAttributes}}}}
+  (OnMessageRequest.kt, TextMessage.kt, Channel.kt),
   `closeSession` {action, token, closeAllConnections} (CloseSessionRequest.kt); every request carries a
   `tracingId`;
 - received: {type: "response"|"message", class, code, body, tracingId?} (receive/WebMessagingMessage.kt,
@@ -124,8 +125,13 @@ def configure_authenticated_session(token: str, deployment_id: str, jwt: str) ->
     return {**configure_session(token, deployment_id), "action": "configureAuthenticatedSession", "data": {"code": jwt}}
 
 
-def on_message(token: str, text: str) -> dict[str, Any]:
-    return {"action": "onMessage", "token": token, "message": {"type": "Text", "text": text}, "tracingId": _tracing()}
+def on_message(token: str, text: str, custom_attributes: dict[str, str] | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": "Text", "text": text}
+    if custom_attributes:
+        # The SDK's sendMessage(text, customAttributes): Channel(Metadata(customAttributes)) on the message
+        # (core/MessagingClientImpl.kt sendMessage and asChannel, shyrka/send/Channel.kt).
+        message["channel"] = {"metadata": {"customAttributes": custom_attributes}}
+    return {"action": "onMessage", "token": token, "message": message, "tracingId": _tracing()}
 
 
 def close_session(token: str) -> dict[str, Any]:
@@ -190,10 +196,10 @@ class GuestSession:
             raise GuestError("error", f"the session did not connect ({_shown(body)})")
         return body
 
-    def message(self, token: str, text: str) -> dict[str, Any]:
+    def message(self, token: str, text: str, custom_attributes: dict[str, str] | None = None) -> dict[str, Any]:
         """Send one text message; its echo (StructuredMessage, Inbound, the same text) proves the Guest API took it.
         Other StructuredMessages in between (typing events, a bot's greeting) are skipped, boundedly."""
-        self.send(on_message(token, text))
+        self.send(on_message(token, text, custom_attributes))
         for _ in range(MAX_FRAMES_PER_ANSWER):
             answer = self.receive()
             if answer.failed:

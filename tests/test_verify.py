@@ -360,6 +360,9 @@ def test_healthy_chain_proves_every_link_and_cleans_up(world: World, capsys: pyt
     assert exchange["oauth"] == {"code": CODE, "redirectUri": REDIRECT}
     sent = [r for r in world.guest.received if r["action"] == "onMessage"]
     assert len(sent) == 1 and sent[0]["message"]["text"].startswith("[preflight-verify] ")
+    # The ticket's site label (the widget's `site` custom attribute, README "For widget developers") is marked too.
+    label = sent[0]["message"]["channel"]["metadata"]["customAttributes"]["site"]
+    assert label.startswith("[preflight-verify] ") and label.endswith(" www")
     auth = next(r for r in world.guest.received if r["action"] == "configureAuthenticatedSession")
     assert auth["data"] == {"code": JWT} and auth["deploymentId"] == world.org.deployment("www")["id"]
     assert world.chain.disconnected == ["conversation-1"]
