@@ -257,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
         cdn_url = _url("--cdn-url", args.cdn_url, region.api_cdn_url)
         websocket_url = (args.websocket_url or region.websocket_url).rstrip("/")
         verify_guest.websocket_url(websocket_url, "check")
-        ticket_url = _url("--ticket-url", args.ticket_url, verify_tickets.origin(settings.crm.base_url))
+        ticket_url = _url("--ticket-url", args.ticket_url, verify_tickets.ticket_origin(settings.crm))
     except EstateError as error:
         return _fail(
             f"the planned stack lacks what verify looks for: {error}; fix: make preflight/verify.py follow "

@@ -27,16 +27,19 @@ from preflight.verify_api import AuthCode, VerifyApi
 from preflight.verify_guest import GuestError
 
 # The participant data the inbound flow records, as verify reads it after one signed-in conversation whose CRM
-# lookup finds the test user: role -> (key, the value expected, or None where it is compared with what verify
+# lookup finds the test user: role -> (key, the values accepted, or None where it is compared with what verify
 # found). The ONE table of key names (flows/inbound_message.yaml writes them; README "Participant data the flow
 # owns"): a renamed key is changed here only.
-PARTICIPANT_DATA: dict[str, tuple[str, str | None]] = {
-    "verified": ("customer.verified", "true"),
+PARTICIPANT_DATA: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "verified": ("customer.verified", ("true",)),
     "external_id": ("customer.externalId", None),  # the test user's sub
-    "crm_lookup": ("crm.lookupStatus", "found"),
-    "contact_lookup": ("genesys.contactLookupStatus", "found"),
+    "crm_lookup": ("crm.lookupStatus", ("found",)),
+    # The test user's first conversation creates the contact (enrich); later ones find it.
+    "contact_lookup": ("genesys.contactLookupStatus", ("found", "created")),
     "contact_id": ("genesys.externalContactId", None),  # the contact holding the sub
-    "ticket_status": ("crm.ticketStatus", "created"),
+    # Merged into the customer's contact by the flow, or already on it (identity resolution got there first).
+    "link": ("genesys.linkStatus", ("linked", "already-linked")),
+    "ticket_status": ("crm.ticketStatus", ("created",)),
     "ticket_id": ("crm.ticketId", None),  # any non-empty id, then read back from the ticketing system
 }
 
@@ -364,9 +367,10 @@ def _attributes(ctx: VerifyContext, ends_at: float) -> dict[str, Any]:
 
 def _expected(attributes: dict[str, Any], name: str) -> str | None:
     """A problem if the participant data key `name` of the table does not hold its expected value."""
-    name_, value = PARTICIPANT_DATA[name]
+    name_, accepted = PARTICIPANT_DATA[name]
     seen = attributes.get(name_)
-    return None if seen == value else f"participant data {name_} is {seen!r}, expected {value!r}"
+    expected = " or ".join(repr(value) for value in accepted or ())
+    return None if seen in (accepted or ()) else f"participant data {name_} is {seen!r}, expected {expected}"
 
 
 def check_flow(ctx: VerifyContext) -> Result:
@@ -446,23 +450,27 @@ def _contact(ctx: VerifyContext, check: str, title: str) -> Result:
     elif not contact_id:
         problems.append("no External Contact holds the test user's sub under the CRM source")
         fixes.append(
-            "identity resolution did not store the sub: check the deployment's identity resolution "
-            "(resolveIdentities, the CRM source) and that the session was signed in"
+            "the flow creates it when its lookup finds none (data action 'Create or enrich external contact by "
+            f"external id'): see {key('contact_lookup')} and that the session was signed in"
         )
     if not on_conversation:
         problems.append("the conversation's customer has no External Contact")
-        fixes.append("turn identity resolution on for the deployment with the CRM external source (pulumi up)")
+        fixes.append(f"see {key('link')}: the flow reads the conversation's contact and merges it into the customer's")
     elif contact_id and on_conversation != contact_id:
         problems.append("the conversation is on another External Contact than the one holding the sub")
-        fixes.append("contacts were not merged on the external id: check the identity resolution settings")
-    problem = _expected(attributes, "contact_lookup")
-    if problem:
-        problems.append(problem)
         fixes.append(
-            "the flow's exact External Contacts lookup did not find the contact (data action 'Find "
-            "external contact by external id')"
+            f"see {key('link')}: the flow's merge (data action 'Merge contact into the customer's') did not put it "
+            "on the customer's contact"
         )
-    elif contact_id and attributes.get(key("contact_id")) not in (None, contact_id):
+    for role, fix in (
+        ("contact_lookup", "the flow's External Contacts lookup or create failed (see the data actions' test runs)"),
+        ("link", "the flow's link failed: data actions 'Get the conversation's external contact' and 'Merge contact "
+         "into the customer's' (the contact-lookup role's permissions, held in the stack's division)"),
+    ):
+        if problem := _expected(attributes, role):
+            problems.append(problem)
+            fixes.append(fix)
+    if not problems and contact_id and attributes.get(key("contact_id")) not in (None, contact_id):
         problems.append(f"participant data {key('contact_id')} names another contact")
         fixes.append("check the flow's External Contacts lookup")
     return _verdict(check, title, problems, evidence, fixes, "on the External Contact holding the test user's sub")
@@ -515,7 +523,7 @@ def _ticket(ctx: VerifyContext, check: str, title: str) -> Result:
             evidence,
         )
     ctx.api.add_secret(ctx.ticket_token)
-    url = ctx.ticket_url + preset.path(str(ticket_id))
+    url = ctx.ticket_url + preset.path(ctx.settings.crm, str(ticket_id))
     try:
         body = ctx.api.get_with(url, {"Authorization": f"Bearer {ctx.ticket_token}", "Accept": "application/json"})
     except ApiError as error:

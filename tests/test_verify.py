@@ -51,6 +51,7 @@ FLOW_DATA = {
     "crm.lookupStatus": "found",
     "genesys.contactLookupStatus": "found",
     "genesys.externalContactId": CONTACT_ID,
+    "genesys.linkStatus": "linked",
     "crm.ticketStatus": "created",
     "crm.ticketId": TICKET_ID,
 }
@@ -351,8 +352,9 @@ def test_healthy_chain_proves_every_link_and_cleans_up(world: World, capsys: pyt
     assert doc["failingLink"] is None
     for name in ("config:www", "config:support", "session", "flow", "contact", "cleanup"):
         assert checks[name]["status"] == "ok", checks[name]
-    # No crm.kind preset in the example stack: the ticket is recorded created, its read skipped with the reason.
-    assert checks["ticket"]["status"] == "skipped" and "crm.kind" in checks["ticket"]["summary"]
+    # The example stack's preset is Zendesk; without a token for its API the read back is skipped with the reason.
+    assert checks["ticket"]["status"] == "skipped", checks["ticket"]
+    assert "set PREFLIGHT_VERIFY_TICKET_TOKEN to read it back from zendesk" in checks["ticket"]["summary"]
     assert checks["anonymous"]["status"] == "skipped", "staging does not check anonymous by default"
     # The exchange carried the code for the deployment; the message carried the marker; the conversation ended.
     (exchange,) = world.chain.exchanges
@@ -472,6 +474,21 @@ def test_no_external_contact_fails_the_contact(world: World, capsys: pytest.Capt
     assert checks["flow"]["status"] == "ok"
     assert "no External Contact" in checks["contact"]["summary"]
     assert world.chain.disconnected == ["conversation-1"], "cleanup runs after a failed link"
+
+
+def test_a_first_conversation_that_created_the_contact_passes(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    # The test user's first conversation: the flow's lookup found no contact and created it (enrich).
+    world.chain.flow_data["genesys.contactLookupStatus"] = "created"
+    code, doc = run_verify(world, capsys)
+    assert code == 0 and by_check(doc)["contact"]["status"] == "ok", doc
+
+
+def test_a_failed_link_fails_the_contact_and_names_the_flow_step(world: World, capsys) -> None:
+    world.chain.flow_data["genesys.linkStatus"] = "failed"
+    doc, checks = _failing(world, capsys)
+    assert doc["failingLink"] == "contact"
+    assert "genesys.linkStatus is 'failed'" in " ".join([checks["contact"]["summary"], *checks["contact"]["evidence"]])
+    assert "Merge contact into the customer's" in checks["contact"]["fix"]
 
 
 def test_ticket_failed_fails_the_ticket(world: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -751,3 +768,22 @@ def test_a_contact_created_after_the_first_lookup_is_found(world: World, capsys:
 )
 def test_ticket_reads_go_to_the_crm_host_root(base_url: str, expected: str) -> None:
     assert verify_tickets.origin(base_url) == expected
+
+
+def test_each_preset_reads_its_ticket_on_the_host_the_preset_fixes() -> None:
+    from components.settings_model import SalesforceCrm, SecretText, ZendeskCrm
+
+    zendesk = ZendeskCrm(subdomain="acme-help", email="bot@acme.test", api_token=SecretText("x"))
+    salesforce = SalesforceCrm(
+        instance="acme",
+        api_version="61.0",
+        contact_external_id_field="Sub__c",
+        case_external_id_field="Conversation__c",
+        client_id="id",
+        client_secret=SecretText("x"),
+    )
+    # Zendesk "Show Ticket" and Salesforce "sObject Rows", on the preset's own host (README "Ticketing systems").
+    assert verify_tickets.ticket_origin(zendesk) == "https://acme-help.zendesk.com"
+    assert verify_tickets.PRESETS["zendesk"].path(zendesk, "42") == "/api/v2/tickets/42"
+    assert verify_tickets.ticket_origin(salesforce) == "https://acme.my.salesforce.com"
+    assert verify_tickets.PRESETS["salesforce"].path(salesforce, "500x") == "/services/data/v61.0/sobjects/Case/500x"
