@@ -12,7 +12,7 @@ ARGS   ?=
 # The live, read-only commands on one stack's org: the same shape (`--stack`, `--format`), the deployer
 # client's credentials from GENESYSCLOUD_OAUTHCLIENT_ID/_SECRET in the environment, one recipe below.
 # Another command of that shape is one more name here (and its `##` line).
-LIVE   := doctor adopt
+LIVE   := doctor adopt verify
 
 .PHONY: help venv test lint plan diff promote snapshot clean $(LIVE)
 
@@ -52,6 +52,7 @@ promote: $(VENV)/.installed
 
 ## doctor: the live, read-only diagnosis of STACK's org, naming the cause of a 401/403 (STACK=..., FORMAT=text|json, ARGS=--before-up before an up)
 ## adopt: finds what STACK declares that already exists in its org; writes adopt.json for pulumi import (docs/adopt.md)
+## verify: one signed-in test conversation on STACK's org, end to end, naming the failing link (docs/verify.md)
 # Silent recipe: `make doctor FORMAT=json > doctor.json` must write only the report.
 $(LIVE): $(VENV)/.installed
 	@$(PY) -m preflight $@ --stack $(STACK) --format $(FORMAT) $(ARGS)

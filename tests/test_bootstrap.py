@@ -48,7 +48,12 @@ def test_roles_hold_exactly_their_permissions():
     run = run_bootstrap(org_config(region="eu-west-1"))
     roles = {r.inputs["name"]: r for r in of_type(run, ":AuthRole")}
     # The names the stacks look roles up by (a hand-written expectation of components/naming.py).
-    assert set(roles) == {"genesys-messaging contact-lookup", "genesys-messaging deployer", "genesys-messaging reader"}
+    assert set(roles) == {
+        "genesys-messaging contact-lookup",
+        "genesys-messaging deployer",
+        "genesys-messaging reader",
+        "genesys-messaging verifier",
+    }
     lookup = roles["genesys-messaging contact-lookup"].inputs["permissionPolicies"]
     # Platform SDK 257.1.0: identifier lookup externalContacts:contact:view, enrich externalContacts:contact:enrich,
     # merge externalContacts:identity:merge (ExternalContactsApi.md), get_conversation
@@ -69,7 +74,7 @@ def test_deployer_holds_every_role_the_stacks_grant_in_every_division():
     run = run_bootstrap(org_config(region="eu-west-1", divisions=["Home", "Support"]))
     role_ids = {r.inputs["name"].removeprefix("genesys-messaging "): f"{r.name}-id" for r in of_type(run, ":AuthRole")}
     clients = {c.name: c for c in of_type(run, ":OauthClient")}
-    assert set(clients) == {"org-client-deployer", "org-client-reader"}, sorted(clients)
+    assert set(clients) == {"org-client-deployer", "org-client-reader", "org-client-verifier"}, sorted(clients)
     deployer = clients["org-client-deployer"]
     assert deployer.inputs["authorizedGrantType"] == "CLIENT-CREDENTIALS"
     grants = {(g["roleId"], g["divisionId"]) for g in deployer.inputs["roles"]}
@@ -92,8 +97,8 @@ def test_stacks_look_up_exactly_the_roles_bootstrap_creates(run, committed):
 
 
 def test_client_secrets_are_only_secret_outputs(committed):
-    assert set(committed.secret_outputs) == {"deployerClientSecret", "readerClientSecret"}
-    assert {"deployerClientId", "readerClientId"} <= set(committed.outputs)
+    assert set(committed.secret_outputs) == {"deployerClientSecret", "readerClientSecret", "verifierClientSecret"}
+    assert {"deployerClientId", "readerClientId", "verifierClientId"} <= set(committed.outputs)
     for client in of_type(committed, ":OauthClient"):
         assert client.inputs["exposeClientSecret"] is True and "clientSecret" in client.additional_secret_outputs
         assert not any(is_secret_value(v) for v in client.inputs.values()) and reveal(client.inputs) == client.inputs

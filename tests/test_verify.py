@@ -23,8 +23,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from components.access_data import access_spec
+from components.settings_model import SalesforceCrm, SecretText, ZendeskCrm
 from preflight import verify as verify_cli
-from preflight import verify_tickets
+from preflight import verify_api, verify_tickets
 from preflight.__main__ import main
 from tests.conftest import EXAMPLES, ROOT
 from tests.conftest import planned_once as planned
@@ -655,7 +657,6 @@ def test_every_call_is_declared_with_its_permissions(
     each call is in the SDK reference table with the permission docs/verify.md grants the verify client."""
     import re
 
-    from preflight import verify_api
 
     monkeypatch.setattr(verify_tickets, "preset_kind", lambda crm, raw: "zendesk")
     monkeypatch.setenv(verify_tickets.TICKET_TOKEN_VAR, TICKET_TOKEN)
@@ -771,8 +772,6 @@ def test_ticket_reads_go_to_the_crm_host_root(base_url: str, expected: str) -> N
 
 
 def test_each_preset_reads_its_ticket_on_the_host_the_preset_fixes() -> None:
-    from components.settings_model import SalesforceCrm, SecretText, ZendeskCrm
-
     zendesk = ZendeskCrm(subdomain="acme-help", email="bot@acme.test", api_token=SecretText("x"))
     salesforce = SalesforceCrm(
         instance="acme",
@@ -787,3 +786,8 @@ def test_each_preset_reads_its_ticket_on_the_host_the_preset_fixes() -> None:
     assert verify_tickets.PRESETS["zendesk"].path(zendesk, "42") == "/api/v2/tickets/42"
     assert verify_tickets.ticket_origin(salesforce) == "https://acme.my.salesforce.com"
     assert verify_tickets.PRESETS["salesforce"].path(salesforce, "500x") == "/services/data/v61.0/sobjects/Case/500x"
+
+
+def test_the_verifier_role_serves_exactly_the_calls_verify_makes() -> None:
+    assert access_spec().roles["verifier"].calls == tuple(sorted(verify_api.CALLS))
+    assert "verifier" in access_spec().bootstrap_clients["verifier"].roles

@@ -766,3 +766,30 @@ def test_deploy_previews_after_each_up_and_fails_on_any_change(stack: str, tmp_p
     failed, env = sandbox(tmp_path / "failed", up=1)
     assert bash(step["run"], failed, **env).returncode != 0
     assert [c.split()[1] for c in calls(failed)] == ["up"], "no preview after a failed up"
+
+
+def test_staging_runs_verify_after_its_up_and_prod_waits_for_it(tmp_path: Path) -> None:
+    deploy = workflow("deploy.yml")
+    staging = deploy["jobs"]["staging"]
+    verify = index_of(staging, ".venv/bin/python -m preflight verify --stack staging")
+    assert verify > index_of(staging, "pulumi up"), "deploy.yml: verify proves what the up deployed, after it"
+    step = steps(staging)[verify]
+    assert not step.get("continue-on-error"), "deploy.yml: verify must gate prod"
+    # Off only when the repository says so; any other value (unset included) runs it.
+    assert step["if"] == "${{ vars.PREFLIGHT_VERIFY != 'off' }}", step.get("if")
+    # The verify client and the test user's inputs only: no state, no passphrase, no deployer secret.
+    assert set(step["env"]) == {
+        "PREFLIGHT_VERIFY_OAUTHCLIENT_ID",
+        "PREFLIGHT_VERIFY_OAUTHCLIENT_SECRET",
+        "PREFLIGHT_VERIFY_AUTH_CODE_COMMAND",
+        "PREFLIGHT_VERIFY_REDIRECT_URI",
+        "PREFLIGHT_VERIFY_SUB",
+        "PREFLIGHT_VERIFY_IDP_USERNAME",
+        "PREFLIGHT_VERIFY_IDP_PASSWORD",
+        "PREFLIGHT_VERIFY_TICKET_TOKEN",
+    }, step["env"]
+    # A failed link (exit 1) fails the job, and prod needs the job.
+    failing, env = sandbox(tmp_path / "failing", doctor=1)
+    assert bash(step["run"], failing, **env).returncode != 0
+    needs = deploy["jobs"]["prod"]["needs"]
+    assert "staging" in (needs if isinstance(needs, list) else [needs])
