@@ -19,6 +19,7 @@ COMMANDS = {
     "promote": "refuse a promotion unless the target stack matches the source in everything but its settings",
     "doctor": "diagnose a live org's messaging setup and name the cause of a 401/403",
     "adopt": "find objects the stack declares that already exist in the org and write a pulumi import file",
+    "migrate": "carry Sunshine Conversations users over as External Contacts, and map the app's webhooks",
 }
 
 

@@ -48,10 +48,19 @@ def test_roles_hold_exactly_their_permissions():
     run = run_bootstrap(org_config(region="eu-west-1"))
     roles = {r.inputs["name"]: r for r in of_type(run, ":AuthRole")}
     # The names the stacks look roles up by (a hand-written expectation of components/naming.py).
-    assert set(roles) == {"genesys-messaging contact-lookup", "genesys-messaging deployer", "genesys-messaging reader"}
+    assert set(roles) == {
+        "genesys-messaging contact-import",
+        "genesys-messaging contact-lookup",
+        "genesys-messaging deployer",
+        "genesys-messaging reader",
+    }
     lookup = roles["genesys-messaging contact-lookup"].inputs["permissionPolicies"]
     # ExternalContactsApi.md (platform SDK 257.1.0): the identifier lookup needs externalContacts:contact:view.
     assert lookup == [{"domain": "externalContacts", "entityName": "contact", "actionSets": ["view"]}]
+    # The importer: bulk enrich needs externalContacts:contact:enrich; the lookups (identifier, external source
+    # listing) externalContacts:contact:view. Nothing else (ExternalContactsApi.md, platform SDK 257.1.0).
+    importer = roles["genesys-messaging contact-import"].inputs["permissionPolicies"]
+    assert importer == [{"domain": "externalContacts", "entityName": "contact", "actionSets": ["enrich", "view"]}]
     for role in roles.values():
         assert role.protect, f"{role.urn}: deleting a role strips it from every client holding it"
     # The reader only reads: every permission of its role is a `view` (an independent property, not the data file).
@@ -63,7 +72,7 @@ def test_deployer_holds_every_role_the_stacks_grant_in_every_division():
     run = run_bootstrap(org_config(region="eu-west-1", divisions=["Home", "Support"]))
     role_ids = {r.inputs["name"].removeprefix("genesys-messaging "): f"{r.name}-id" for r in of_type(run, ":AuthRole")}
     clients = {c.name: c for c in of_type(run, ":OauthClient")}
-    assert set(clients) == {"org-client-deployer", "org-client-reader"}, sorted(clients)
+    assert set(clients) == {"org-client-importer", "org-client-deployer", "org-client-reader"}, sorted(clients)
     deployer = clients["org-client-deployer"]
     assert deployer.inputs["authorizedGrantType"] == "CLIENT-CREDENTIALS"
     grants = {(g["roleId"], g["divisionId"]) for g in deployer.inputs["roles"]}
@@ -76,6 +85,9 @@ def test_deployer_holds_every_role_the_stacks_grant_in_every_division():
     # The previews' and drift check's client holds the read-only role alone, in the same divisions.
     reader = {(g["roleId"], g["divisionId"]) for g in clients["org-client-reader"].inputs["roles"]}
     assert reader == {(role_ids["reader"], f"division-{d}") for d in ("Home", "Support")}, sorted(reader)
+    # The importer's client holds its own role alone.
+    importer = {(g["roleId"], g["divisionId"]) for g in clients["org-client-importer"].inputs["roles"]}
+    assert importer == {(role_ids["contact-import"], f"division-{d}") for d in ("Home", "Support")}, sorted(importer)
 
 
 def test_stacks_look_up_exactly_the_roles_bootstrap_creates(run, committed):
@@ -86,8 +98,12 @@ def test_stacks_look_up_exactly_the_roles_bootstrap_creates(run, committed):
 
 
 def test_client_secrets_are_only_secret_outputs(committed):
-    assert set(committed.secret_outputs) == {"deployerClientSecret", "readerClientSecret"}
-    assert {"deployerClientId", "readerClientId"} <= set(committed.outputs)
+    assert set(committed.secret_outputs) == {
+        "importerClientSecret",
+        "deployerClientSecret",
+        "readerClientSecret",
+    }
+    assert {"importerClientId", "deployerClientId", "readerClientId"} <= set(committed.outputs)
     for client in of_type(committed, ":OauthClient"):
         assert client.inputs["exposeClientSecret"] is True and "clientSecret" in client.additional_secret_outputs
         assert not any(is_secret_value(v) for v in client.inputs.values()) and reveal(client.inputs) == client.inputs
