@@ -63,9 +63,12 @@ class Refused:
 def fingerprint(path: Path) -> str:
     """SHA-256 of a file, streamed: a plan belongs to exactly the input it was made from."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read it ({error.strerror or error})") from None
     return digest.hexdigest()
 
 

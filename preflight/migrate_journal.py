@@ -80,10 +80,14 @@ class Planned:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            # Owner-only before the first byte of customer data is written.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                # Owner-only before the first byte of customer data is written.
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as error:
+            problem = error.strerror or error
+            raise JournalError(f"{path}: cannot create the journal ({problem}); fix: name another --journal") from None
         try:
             self._db = sqlite3.connect(path, isolation_level=None)
             # WAL: a killed process leaves every committed chunk intact, and a commit costs no full-file sync.

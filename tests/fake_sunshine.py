@@ -77,6 +77,7 @@ def _errors(status: int, code: str, title: str) -> tuple[int, dict[str, Any]]:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs: every answer carries its Content-Length
     fake: FakeSunshine
 
     def log_message(self, *_args: Any) -> None:

@@ -7,6 +7,7 @@ the journal or the code's own tables. The fakes follow the vendors' public refer
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -381,3 +382,45 @@ def test_trigger_table_covers_the_sunshine_reference():
         assert bool(entry.get("replacedBy")) != bool(entry.get("note")), trigger
         for path in [w.strip("(),;") for w in entry.get("replacedBy", "").split() if "/" in w and "." in w]:
             assert (PROJECT_ROOT / path).is_file(), f"{trigger}: {path} does not exist"
+
+
+def test_a_contact_made_between_plan_and_apply_is_reported_not_duplicated(org, tmp_path):
+    ids = write_csv(tmp_path / "ids.csv", "id", ["c-1", "c-2"])
+    run_migrate(org, tmp_path, ids)
+    org.add_contact(org.source_id, "c-2", firstName="Made meanwhile")
+    assert run_migrate(org, tmp_path, ids, "--apply") == 1
+    assert problems(tmp_path) == {3: ("failed", "Genesys refused it: identifier.conflict (409)")}
+    assert org.subs(org.source_id) == ["c-1", "c-2"]
+
+
+def test_the_plan_file_holds_ids_only_when_asked_and_only_for_its_owner(org, tmp_path):
+    ids = write_csv(tmp_path / "ids.csv", "id", ["cust-private"])
+    run_migrate(org, tmp_path, ids)
+    plan = tmp_path / "j.plan.csv"
+    assert "cust-private" not in plan.read_text()
+    assert os.stat(plan).st_mode & 0o077 == 0 and os.stat(tmp_path / "j.sqlite").st_mode & 0o077 == 0
+    run_migrate(org, tmp_path, ids, "--with-ids")
+    assert "cust-private" in plan.read_text()
+
+
+def test_webhooks_as_json(capsys):
+    sunshine = fsc.FakeSunshine()
+    sunshine.add_webhook("Ticketing", "https://hooks.example.com/z", ["conversation:create", "user:merge"])
+    with fsc.serve(sunshine) as url:
+        code = main(["migrate", "webhooks", "--sunshine-app", fsc.APP_ID, "--sunshine-url", url, "--format", "json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0  # both triggers have a replacement in this stack
+    assert [t["trigger"] for t in document["triggers"]] == ["conversation:create", "user:merge"]
+    assert all(t["replaced_by"] for t in document["triggers"]) and document["webhooks"] == 1
+
+
+def test_bad_options_and_missing_credentials_are_usage_errors(org, tmp_path, capsys, monkeypatch):
+    ids = write_csv(tmp_path / "ids.csv", "id", ["c-1"])
+    assert run_migrate(org, tmp_path, ids, "--concurrency", "0") == 2
+    assert run_migrate(org, tmp_path, ids, "--sunshine-app", "x") == 2
+    assert run_migrate(org, tmp_path, tmp_path / "missing.csv") == 2
+    monkeypatch.delenv(migrate.CLIENT_SECRET_VAR)
+    assert run_migrate(org, tmp_path, ids) == 2
+    err = capsys.readouterr().err
+    assert "--concurrency" in err and "--sunshine-url" in err and "missing.csv" in err and "IMPORTER_CLIENT" in err
+    assert "Traceback" not in err
