@@ -24,7 +24,10 @@ import math
 import os
 import shlex
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from rich.console import Console
 
 from components import provider_binding as binding
 from components.errors import InvalidConfiguration
@@ -37,7 +40,7 @@ from preflight.migrate_apply import Applier
 from preflight.migrate_contacts_api import Workers
 from preflight.migrate_http import Throttle
 from preflight.migrate_input import InputFileError
-from preflight.migrate_journal import PENDING, Journal, JournalError
+from preflight.migrate_journal import CREATE, ENRICH, PENDING, PLANNED, SENDING, Journal, JournalError
 from preflight.migrate_plan import MapFileError, Planner, input_identity, read_input
 from preflight.migrate_report import print_report, progress, stderr_console, summary, write_plan, write_problems
 from preflight.migrate_sunshine import KEY_ID_VAR, KEY_SECRET_VAR, SunshineApi
@@ -193,34 +196,43 @@ def _contacts(args: argparse.Namespace) -> int:
     client_id, secret = os.environ.get(CLIENT_ID_VAR, ""), os.environ.get(CLIENT_SECRET_VAR, "")
     if not client_id or not secret:
         return _fail(
-            f"set {CLIENT_ID_VAR} and {CLIENT_SECRET_VAR} to the contact-import client (bootstrap outputs "
-            "contactImportClientId and contactImportClientSecret)"
+            f"set {CLIENT_ID_VAR} and {CLIENT_SECRET_VAR} to the importer client (bootstrap outputs "
+            "importerClientId and importerClientSecret)"
         )
     throttle = Throttle(args.rate)
     sunshine = _sunshine(args, throttle)
     journal_path = args.journal or Path(".migrate") / f"{settings.stack}-contacts.sqlite"
-    console = stderr_console()
     workers = Workers(api_url, timeout=args.timeout, throttle=throttle)
     try:
         with Journal(journal_path) as journal:
             journal.bind(**input_identity(settings.stack, args.ids, args.map, source_name, args.sunshine_app or ""))
-            return _plan_and_apply(
-                args, journal, workers, sunshine, console, login_url, client_id, secret, source_name, journal_path
-            )
+            session = _Session(args, journal, journal_path, workers, sunshine, stderr_console())
+            return _plan_and_apply(session, login_url, (client_id, secret), source_name)
     finally:
         workers.close()
         if sunshine is not None:
             sunshine.close()
 
 
-def _plan_and_apply(
-    args, journal, workers, sunshine, console, login_url, client_id, secret, source_name, journal_path
-) -> int:  # type: ignore[no-untyped-def]
-    with progress(console) as shown:
+@dataclass
+class _Session:
+    args: argparse.Namespace
+    journal: Journal
+    journal_path: Path
+    workers: Workers
+    sunshine: SunshineApi | None
+    console: Console
+    notes: list[str] = field(default_factory=list)
+    """What the report says besides the counts: never customer data."""
+
+
+def _plan_and_apply(session: _Session, login_url: str, credentials: tuple[str, str], source_name: str) -> int:
+    args, journal, workers = session.args, session.journal, session.workers
+    with progress(session.console) as shown:
         task = shown.add_task("reading ids", total=None)
         read_input(journal, args.ids, args.map, lambda n: shown.advance(task, n))
         shown.update(task, total=shown.tasks[task].completed)
-    token = workers.first.exchange_token(login_url, client_id, secret)
+    token = workers.log_in(login_url, *credentials)
     if not token.ok:
         return _fail(f"token exchange at {login_url} failed: {token.error}")
     try:
@@ -228,72 +240,87 @@ def _plan_and_apply(
     except ApiError as error:
         return _fail(f"finding the CRM external source {source_name!r}: {workers.first.redact(str(error))}")
     journal.bind(source_id=source_id)
-    notes: list[str] = []
+    # Only a plan an earlier run finished is applied: the one the team had the chance to review.
     reviewed = journal.get("planned") == "yes"
-    """A plan finished by an earlier run: the one the team reviewed, and the only kind --apply executes."""
+    _plan(session, source_id)
+    if args.apply and not reviewed:
+        session.notes.append("not applied: the plan was made by this run; review it, then run --apply again")
+    elif args.apply:
+        _apply(session, source_id)
+    return _report(session, reviewed)
+
+
+def _plan(session: _Session, source_id: str) -> None:
+    journal, args = session.journal, session.args
     pending = journal.count("outcome = ?", (PENDING,))
     if pending:
         planner = Planner(
             journal,
-            workers,
+            session.workers,
             source_id,
             concurrency=args.concurrency,
-            sunshine=sunshine,
+            sunshine=session.sunshine,
             sunshine_app=args.sunshine_app or "",
         )
-        with progress(console) as shown:
+        with progress(session.console) as shown:
             task = shown.add_task("planning", total=pending)
             planner.run(lambda n: shown.advance(task, n))
         if planner.not_in_sunshine:
-            notes.append(f"{planner.not_in_sunshine:,} ids have no Sunshine user: planned from the id list alone")
+            session.notes.append(f"{planner.not_in_sunshine:,} ids have no Sunshine user: planned from the list alone")
         if planner.lookup_failures:
-            notes.append(
-                f"{planner.lookup_failures:,} rows could not be looked up ({planner.last_error}); they stay "
-                "unplanned: run the same command again to resume"
+            session.notes.append(
+                f"{planner.lookup_failures:,} rows could not be looked up ({planner.last_error}); they stay unplanned"
             )
     if journal.count("outcome = ?", (PENDING,)) == 0:
         journal.set(planned="yes")
-    applier = None
-    if args.apply and not reviewed:
-        notes.append("not applied: the plan was made by this run; review it, then run --apply again")
-    elif args.apply:
-        applier = Applier(journal, workers, source_id, concurrency=args.concurrency)
-        to_write = journal.count("outcome IN ('create', 'enrich') AND state IN ('planned', 'sending')")
-        with progress(console) as shown:
-            task = shown.add_task("writing", total=to_write)
-            applier.run(lambda n: shown.advance(task, n))
-    plan_file = journal_path.with_suffix(".plan.csv")
-    problems_file = journal_path.with_suffix(".conflicts.csv")
+
+
+def _apply(session: _Session, source_id: str) -> None:
+    journal = session.journal
+    applier = Applier(journal, session.workers, source_id, concurrency=session.args.concurrency)
+    to_write = journal.count("outcome IN (?, ?) AND state IN (?, ?)", (CREATE, ENRICH, PLANNED, SENDING))
+    with progress(session.console) as shown:
+        task = shown.add_task("writing", total=to_write)
+        applier.run(lambda n: shown.advance(task, n))
+    stats = applier.stats
+    session.notes.append(
+        f"{stats.sent_requests:,} bulk requests; {stats.unknown_outcomes:,} with an unknown outcome "
+        f"(their {stats.found_on_lookup:,} rows found written on lookup, not resent)"
+    )
+
+
+def _report(session: _Session, reviewed: bool) -> int:
+    args, journal, path, workers = session.args, session.journal, session.journal_path, session.workers
+    plan_file, problems_file = path.with_suffix(".plan.csv"), path.with_suffix(".conflicts.csv")
     write_plan(journal, plan_file, with_ids=args.with_ids)
     problems = write_problems(journal, problems_file)
     counts = summary(journal)
-    if applier is not None:
-        stats = applier.stats
-        notes.append(
-            f"{stats.sent_requests:,} bulk requests; {stats.unknown_outcomes:,} with an unknown outcome, "
-            f"{stats.found_on_lookup:,} rows found already written on lookup"
-        )
+    notes = session.notes
     if workers.first.throttle.throttled:
         notes.append(f"{workers.first.throttle.throttled:,} answers were 429 (rate limited); waited as asked")
-    done_planning = counts["not planned yet"] == 0
+    if workers.renewals:
+        notes.append(f"the access token was renewed {workers.renewals:,} times")
     notes += [
         f"plan: {plan_file}",
-        f"conflicts and refused rows ({problems:,}): {problems_file}",
-        f"journal: {journal_path}",
+        f"conflicts, refused and failed rows ({problems:,}): {problems_file}",
+        f"journal: {path}",
     ]
-    if not args.apply and done_planning:
-        notes.append(f"review the plan, then apply it: {_command(args, journal_path, apply=True)}")
-    elif not reviewed or counts["in flight"] or (args.apply and journal.count("state = 'planned'")):
-        notes.append(f"resume: {_command(args, journal_path, apply=True)}")
-    elif args.apply:
+    unplanned = counts["not planned yet"] > 0
+    unwritten = args.apply and (not reviewed or counts["in flight"] > 0 or journal.count("state = ?", (PLANNED,)) > 0)
+    if unplanned:
+        notes.append(f"resume the plan: {_command(args, path, apply=False)}")
+    elif not args.apply or not reviewed:
+        notes.append(f"review the plan, then apply it: {_command(args, path, apply=True)}")
+    elif unwritten:
+        notes.append(f"resume: {_command(args, path, apply=True)}")
+    else:
+        check = path.with_name(path.stem + "-check.sqlite")
         notes.append(
-            f"check: a fresh dry run should plan every row unchanged: "
-            f"{_command(args, journal_path.with_name(journal_path.stem + '-check.sqlite'), apply=False)}"
+            f"check: a fresh dry run should plan every imported row unchanged: {_command(args, check, apply=False)}"
         )
     title = f"migrate contacts ({'apply' if args.apply else 'dry run: nothing written to Genesys'})"
-    print_report(console, title, counts, [workers.first.redact(n) for n in notes])
-    unfinished = args.apply and (not reviewed or counts["in flight"] or journal.count("state = 'planned'"))
-    return EXIT_PROBLEM if problems or not done_planning or unfinished else EXIT_OK
+    print_report(session.console, title, counts, [workers.first.redact(n) for n in notes])
+    return EXIT_PROBLEM if problems or unplanned or unwritten else EXIT_OK
 
 
 # --- webhooks -----------------------------------------------------------------------------------------------

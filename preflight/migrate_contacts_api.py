@@ -20,9 +20,10 @@ two at once); they share one token and one Throttle.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from components.genesys_api import ApiError, segment
+from components.genesys_api import ApiError, TokenResult
 from preflight.migrate_http import MigrationClient, Throttle
 
 BULK_ENRICH_MAX = 10
@@ -39,25 +40,35 @@ Never Merge or Upsert: the plan decided per row whether a contact exists, and th
 class ContactsApi(MigrationClient):
     """One worker's client for the External Contacts calls."""
 
-    def token_from(self, other: ContactsApi) -> None:
-        """Use a token another client minted (and redact it here too)."""
-        self._token = other._token
-        self._redactor.add(self._token or "")
+    renew: Callable[[str | None], None] | None = None
+    """Set by Workers: mint a new token when the API refuses this one (a client-credentials token expires; a run
+    over a million rows at a real rate limit outlives it)."""
 
-    def _bearer_headers(self) -> dict[str, str]:
-        if self._token is None:
-            raise ApiError("invalid", "no access token: the token exchange has not succeeded")
-        return {"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"}
+    def use_token(self, token: str | None) -> None:
+        """Use a token another client minted (and redact it here too)."""
+        self._token = token
+        self._redactor.add(token or "")
+
+    def _authorized(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> tuple[int, Any]:
+        """A call with the bearer token; on a 401 the token is renewed once and the call made again (a 401 is
+        the token refused before anything was done, so even a write is safe to repeat)."""
+        for attempt in (1, 2):
+            token = self._token
+            if token is None:
+                raise ApiError("invalid", "no access token: the token exchange has not succeeded")
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            status, body = self.call(method, path, idempotent=idempotent, headers=headers, **kwargs)
+            if status == 401 and attempt == 1 and self.renew is not None:
+                self.renew(token)
+                continue
+            return status, body
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def find_source(self, name: str) -> str:
         """The id of the external source named exactly `name`."""
         path = "/api/v2/externalcontacts/externalsources"
-        status, body = self.call(
-            "GET",
-            path,
-            idempotent=True,
-            headers=self._bearer_headers(),
-            params={"name": name, "limit": SOURCES_PAGE_LIMIT},
+        status, body = self._authorized(
+            "GET", path, idempotent=True, params={"name": name, "limit": SOURCES_PAGE_LIMIT}
         )
         if status != 200 or not isinstance(body, dict):
             raise self.failure("GET", path, status, body)
@@ -84,7 +95,7 @@ class ContactsApi(MigrationClient):
         identifier: dict[str, Any] = {"type": kind, "value": value}
         if source_id is not None:
             identifier["externalSource"] = {"id": source_id}
-        status, body = self.call("POST", path, idempotent=True, headers=self._bearer_headers(), json=identifier)
+        status, body = self._authorized("POST", path, idempotent=True, json=identifier)
         if status == 404:
             return None
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("id"), str):
@@ -100,9 +111,7 @@ class ContactsApi(MigrationClient):
         if not 0 < len(entities) <= BULK_ENRICH_MAX:
             raise ValueError(f"a bulk enrich takes 1 to {BULK_ENRICH_MAX} operations, not {len(entities)}")
         path = "/api/v2/externalcontacts/bulk/contacts/enrich"
-        status, body = self.call(
-            "POST", path, idempotent=False, headers=self._bearer_headers(), json={"entities": entities}
-        )
+        status, body = self._authorized("POST", path, idempotent=False, json={"entities": entities})
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("results"), list):
             raise self.failure("POST", path, status, body)
         results: dict[str, dict[str, Any]] = {}
@@ -114,33 +123,53 @@ class ContactsApi(MigrationClient):
 
 
 class Workers:
-    """A ContactsApi per thread, all sharing the first one's token and the Throttle."""
+    """A ContactsApi per thread, all sharing one token (renewed once for all when it is refused) and the Throttle."""
 
     def __init__(self, api_url: str, *, timeout: float, throttle: Throttle, **kwargs: Any) -> None:
         self._args = (api_url, timeout, throttle, kwargs)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[ContactsApi] = []
+        self._login: tuple[str, str, str] | None = None
+        self.renewals = 0
         self.first = self._new()
 
     def _new(self) -> ContactsApi:
         api_url, timeout, throttle, kwargs = self._args
         client = ContactsApi(api_url, timeout=timeout, throttle=throttle, **kwargs)
+        client.renew = self._renew
         with self._lock:
             self._all.append(client)
+            client.use_token(self.first._token if self._all[0] is not client else None)
         return client
+
+    def log_in(self, login_url: str, client_id: str, client_secret: str) -> TokenResult:
+        self._login = (login_url, client_id, client_secret)
+        result = self.first.exchange_token(login_url, client_id, client_secret)
+        self._share()
+        return result
+
+    def _share(self) -> None:
+        for client in self._all:
+            client.use_token(self.first._token)
+
+    def _renew(self, refused: str | None) -> None:
+        with self._lock:
+            if self.first._token != refused or self._login is None:
+                return  # another worker renewed it already (or there is nothing to renew with)
+            result = self.first.exchange_token(*self._login)
+            if not result.ok:
+                raise result.error or ApiError("http", "the token could not be renewed")
+            self.renewals += 1
+            self._share()
 
     def here(self) -> ContactsApi:
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._new()
-            client.token_from(self.first)
             self._local.client = client
         return client
 
     def close(self) -> None:
         for client in self._all:
             client.close()
-
-
-__all__ = ["BULK_ENRICH_MAX", "ContactsApi", "Workers", "segment"]

@@ -69,6 +69,10 @@ class FakeContacts:
     stall_after: int | None = None
     """After this many bulk enrich requests, every later one stalls until the server stops (a crash test kills
     the client meanwhile)."""
+    expire_after: int | None = None
+    """After this many API requests the token in use expires (401 bad.credentials); the next exchange gets a new one."""
+    token_generation: int = 1
+    api_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     enrich_requests: int = 0
     enrich_operations: int = 0
@@ -208,7 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != expected or b"grant_type=client_credentials" not in body_bytes:
                 self._reply(401, {"error": "invalid_client", "error_description": "authentication failed"})
                 return
-            self._reply(200, {"access_token": ACCESS_TOKEN, "token_type": "bearer", "expires_in": 86400})
+            token = f"{ACCESS_TOKEN}-{self.fake.token_generation}"
+            self._reply(200, {"access_token": token, "token_type": "bearer", "expires_in": 86400})
             return
         self._api("POST", url.path, {}, self._body())
 
@@ -218,7 +223,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> None:
         fake = self.fake
-        if self.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+        with fake.lock:
+            fake.api_requests += 1
+            if fake.expire_after is not None and fake.api_requests > fake.expire_after:
+                fake.expire_after, fake.token_generation = None, fake.token_generation + 1
+            valid = f"Bearer {ACCESS_TOKEN}-{fake.token_generation}"
+        if self.headers.get("Authorization") != valid:
             self._reply(*_error(401, "bad.credentials", "Invalid login credentials."))
             return
         with fake.lock:

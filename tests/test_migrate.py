@@ -245,7 +245,7 @@ def test_a_slow_answer_leaves_rows_unplanned_and_a_rerun_finishes(org, tmp_path,
         )
         == 1
     )
-    assert "run the same command again" in capsys.readouterr().err
+    assert "resume the plan" in capsys.readouterr().err
     org.slow_seconds = 0
     assert run_migrate(org, tmp_path, ids) == 0
     assert {o for o, _ in plan_rows(tmp_path).values()} == {"create"}
@@ -424,3 +424,12 @@ def test_bad_options_and_missing_credentials_are_usage_errors(org, tmp_path, cap
     err = capsys.readouterr().err
     assert "--concurrency" in err and "--sunshine-url" in err and "missing.csv" in err and "IMPORTER_CLIENT" in err
     assert "Traceback" not in err
+
+
+def test_an_expired_token_is_renewed_and_the_run_goes_on(org, tmp_path):
+    ids = write_csv(tmp_path / "ids.csv", "id", [f"c-{n}" for n in range(30)])
+    org.expire_after = 10  # mid-plan
+    assert run_migrate(org, tmp_path, ids) == 0
+    org.expire_after = org.api_requests + 2  # mid-apply
+    assert run_migrate(org, tmp_path, ids, "--apply") == 0
+    assert org.token_generation == 3 and org.subs(org.source_id) == sorted(f"c-{n}" for n in range(30))
