@@ -49,7 +49,9 @@ class ContactsApi(MigrationClient):
         self._token = token
         self._redactor.add(token or "")
 
-    def _authorized(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> tuple[int, Any]:
+    def _authorized(
+        self, method: str, path: str, *, idempotent: bool, private: tuple[str, ...] = (), **kwargs: Any
+    ) -> tuple[int, Any]:
         """A call with the bearer token; on a 401 the token is renewed once and the call made again (a 401 is
         the token refused before anything was done, so even a write is safe to repeat)."""
         for attempt in (1, 2):
@@ -57,7 +59,7 @@ class ContactsApi(MigrationClient):
             if token is None:
                 raise ApiError("invalid", "no access token: the token exchange has not succeeded")
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            status, body = self.call(method, path, idempotent=idempotent, headers=headers, **kwargs)
+            status, body = self.call(method, path, idempotent=idempotent, headers=headers, private=private, **kwargs)
             if status == 401 and attempt == 1 and self.renew is not None:
                 self.renew(token)
                 continue
@@ -95,12 +97,12 @@ class ContactsApi(MigrationClient):
         identifier: dict[str, Any] = {"type": kind, "value": value}
         if source_id is not None:
             identifier["externalSource"] = {"id": source_id}
-        status, body = self._authorized("POST", path, idempotent=True, json=identifier)
+        status, body = self._authorized("POST", path, idempotent=True, json=identifier, private=(value,))
         if status == 404:
             return None
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("id"), str):
             raise (
-                self.failure("POST", path, status, body)
+                self.failure("POST", path, status, body, (value,))
                 if status != 200
                 else ApiError("shape", f"unexpected response shape from {path}: no contact id")
             )
@@ -111,15 +113,27 @@ class ContactsApi(MigrationClient):
         if not 0 < len(entities) <= BULK_ENRICH_MAX:
             raise ValueError(f"a bulk enrich takes 1 to {BULK_ENRICH_MAX} operations, not {len(entities)}")
         path = "/api/v2/externalcontacts/bulk/contacts/enrich"
-        status, body = self._authorized("POST", path, idempotent=False, json={"entities": entities})
+        private = tuple(_values(entities))
+        status, body = self._authorized("POST", path, idempotent=False, json={"entities": entities}, private=private)
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("results"), list):
-            raise self.failure("POST", path, status, body)
+            raise self.failure("POST", path, status, body, private)
         results: dict[str, dict[str, Any]] = {}
         for result in body["results"]:
             tracker = result.get("id") if isinstance(result, dict) else None
             if isinstance(tracker, str):
                 results[tracker] = result
         return results
+
+
+def _values(value: Any) -> list[str]:
+    """Every string inside the operations (subs, names, emails): what an error message must not repeat."""
+    if isinstance(value, str):
+        return [value] if len(value) > 2 else []
+    if isinstance(value, dict):
+        return [v for k, item in value.items() if k not in ("type", "action") for v in _values(item)]
+    if isinstance(value, list):
+        return [v for item in value for v in _values(item)]
+    return []
 
 
 class Workers:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from components.genesys_api import ApiError, GenesysApi, retry_after_seconds, url_problem
+from components.genesys_api import ApiError, GenesysApi, retry_after_seconds, segment, url_problem
 
 MAX_ATTEMPTS = 8
 """Tries of one call after a timeout, a refused connection or a 5xx (idempotent calls only)."""
@@ -32,6 +32,13 @@ MAX_RETRY_AFTER_SECONDS = 120.0
 BACKOFF_SECONDS = 0.5
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
 RETRYABLE_KINDS = frozenset({"timeout", "connect"})
+
+
+def scrub(text: str, private: tuple[str, ...]) -> str:
+    """Text without the customer values given, whole or as a path segment."""
+    for value in sorted((v for v in private if v), key=len, reverse=True):
+        text = text.replace(value, "<customer>").replace(segment(value), "<customer>")
+    return text
 
 
 class Throttle:
@@ -85,9 +92,27 @@ class MigrationClient(GenesysApi):
         idempotent: bool,
         auth: Any = None,
         headers: dict[str, str] | None = None,
+        private: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> tuple[int, Any]:
-        """(status, decoded JSON body or None) of the last attempt; ApiError when no answer came or a redirect did."""
+        """(status, decoded JSON body or None) of the last attempt; ApiError when no answer came or a redirect did.
+
+        `private` are customer values the request carries (an id in the path or body): no error message names
+        them, whatever the server echoed."""
+        try:
+            return self._call(method, path, idempotent, auth, headers, kwargs)
+        except ApiError as error:
+            raise ApiError(error.kind, scrub(self.redact(str(error)), private), status=error.status) from None
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        idempotent: bool,
+        auth: Any,
+        headers: dict[str, str] | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[int, Any]:
         url = self._api_url(path)
         if (problem := url_problem(url)) is not None:
             raise ApiError("invalid", f"refusing {method} {path.split('?')[0]}: the URL {problem}")
@@ -121,8 +146,9 @@ class MigrationClient(GenesysApi):
                 continue
             return status, answer.json()
 
-    def failure(self, method: str, path: str, status: int, body: Any) -> ApiError:
-        """An ApiError for an answer the caller did not expect, its detail redacted and cut as the doctor's are."""
+    def failure(self, method: str, path: str, status: int, body: Any, private: tuple[str, ...] = ()) -> ApiError:
+        """An ApiError for an answer the caller did not expect, its detail redacted and cut as the doctor's are,
+        and no customer value of `private` in it (the path or the echoed detail)."""
         detail = ""
         if isinstance(body, dict):
             detail = str(body.get("message") or body.get("description") or body.get("error_description") or "")
@@ -130,12 +156,8 @@ class MigrationClient(GenesysApi):
             if not detail and isinstance(errors, list) and errors and isinstance(errors[0], dict):
                 detail = str(errors[0].get("title") or errors[0].get("code") or "")  # Sunshine's errorResponse
         detail = self.redact(detail)[:200]
-        return ApiError(
-            "http",
-            f"{method} {path.split('?')[0]} -> {status}" + (f": {detail}" if detail else ""),
-            status=status,
-            body=body,
-        )
+        message = f"{method} {path.split('?')[0]} -> {status}" + (f": {detail}" if detail else "")
+        return ApiError("http", scrub(message, private), status=status, body=body)
 
     @staticmethod
     def _backoff(attempt: int) -> float:

@@ -33,13 +33,20 @@ class SunshineApi(MigrationClient):
         self._key = (key_id, key_secret)
         self._redactor.add(key_secret, user=key_id)
 
-    def _get(self, path: str, params: dict[str, Any] | None = None, *, missing_ok: bool = False) -> Any:
-        status, body = self.call("GET", path, idempotent=True, auth=self._key, params=params)
+    def _get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        missing_ok: bool = False,
+        private: tuple[str, ...] = (),
+    ) -> Any:
+        status, body = self.call("GET", path, idempotent=True, auth=self._key, params=params, private=private)
         if status == 404 and missing_ok:
             return None
         if status != 200 or not isinstance(body, dict):
             raise (
-                self.failure("GET", path, status, body)
+                self.failure("GET", path, status, body, private)
                 if status != 200
                 else ApiError("shape", f"unexpected response shape from {path.split('?')[0]}: not an object")
             )
@@ -47,7 +54,8 @@ class SunshineApi(MigrationClient):
 
     def user(self, app_id: str, external_id: str) -> dict[str, Any] | None:
         """The user with this externalId, or None when Sunshine has none."""
-        body = self._get(f"/v2/apps/{segment(app_id)}/users/{segment(external_id)}", missing_ok=True)
+        path = f"/v2/apps/{segment(app_id)}/users/{segment(external_id)}"
+        body = self._get(path, missing_ok=True, private=(external_id,))
         user = body.get("user") if isinstance(body, dict) else None
         return user if isinstance(user, dict) else None
 

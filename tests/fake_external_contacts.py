@@ -181,6 +181,7 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs: every answer carries its Content-Length
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
     fake: FakeContacts
 
     def log_message(self, *_args: Any) -> None:

@@ -40,6 +40,9 @@ class FakeSunshine:
     webhooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     page_size: int | None = None
     storm: int = 0
+    """The next this-many requests are answered 429 with Retry-After 0."""
+    echo_credentials: bool = False
+    """Quote the received Authorization header in every 404's title, as a careless gateway might."""
     hits: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -78,6 +81,7 @@ def _errors(status: int, code: str, title: str) -> tuple[int, dict[str, Any]]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs: every answer carries its Content-Length
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
     fake: FakeSunshine
 
     def log_message(self, *_args: Any) -> None:
@@ -109,7 +113,10 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.split("/")[1:]]
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        self._reply(*self._answer(parts, query))
+        status, body = self._answer(parts, query)
+        if status == 404 and fake.echo_credentials:
+            body["errors"][0]["title"] += f" (you sent {self.headers.get('Authorization')}, i.e. {KEY_SECRET})"
+        self._reply(status, body)
 
     def _answer(self, parts: list[str], query: dict[str, str]) -> tuple[int, Any]:
         fake = self.fake

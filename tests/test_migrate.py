@@ -433,3 +433,20 @@ def test_an_expired_token_is_renewed_and_the_run_goes_on(org, tmp_path):
     org.expire_after = org.api_requests + 2  # mid-apply
     assert run_migrate(org, tmp_path, ids, "--apply") == 0
     assert org.token_generation == 3 and org.subs(org.source_id) == sorted(f"c-{n}" for n in range(30))
+
+
+def test_sunshine_faults_a_429_storm_a_refused_key_and_an_echoed_secret(org, tmp_path, capsys, monkeypatch):
+    sunshine = fsc.FakeSunshine(storm=4, echo_credentials=True)
+    sunshine.add_user("cust-1", "Eve")
+    ids = write_csv(tmp_path / "ids.csv", "id", ["cust-1", "cust-2"])  # cust-2: a 404 quoting the credentials
+    with fsc.serve(sunshine) as url:
+        extra = ("--sunshine-app", fsc.APP_ID, "--sunshine-url", url)
+        assert run_migrate(org, tmp_path, ids, *extra) == 0
+        monkeypatch.setenv("SUNSHINE_KEY_SECRET", "not-the-key-secret-1234")
+        assert run_migrate(org, tmp_path, ids, *extra, journal="refused.sqlite") == 1
+    output = capsys.readouterr()
+    assert "-> 401" in output.err, "the refused key is named in the report"
+    assert fsc.KEY_SECRET not in output.out + output.err and "not-the-key-secret-1234" not in output.err
+    assert "cust-" not in output.err, "an error message named a customer id (it is in the Sunshine path)"
+    assert {o for o, _ in plan_rows(tmp_path).values()} == {"create"}
+    assert {o for o, _ in plan_rows(tmp_path, "refused.sqlite").values()} == {"pending"}, "planned without Sunshine"
