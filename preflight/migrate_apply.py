@@ -70,9 +70,10 @@ class Applier:
                     break
                 with self.journal.transaction():
                     self.journal.mark([r.line for r in wave], SENDING, attempt=True)
-                outcomes = list(pool.map(self._send, batched(wave, BULK_ENRICH_MAX)))
-                with self.journal.transaction():
-                    for batch, outcome in zip(batched(wave, BULK_ENRICH_MAX), outcomes, strict=True):
+                batches = list(batched(wave, BULK_ENRICH_MAX))
+                # Each request's outcome is committed as soon as it is in: a killed run loses none it learned.
+                for batch, outcome in zip(batches, pool.map(self._send, batches), strict=True):
+                    with self.journal.transaction():
                         advance(self._record(batch, outcome))
                 self._settle(pool, advance)
             with self.journal.transaction():

@@ -172,7 +172,10 @@ class Planner:
             after = 0
             while batch := self.journal.pending(CHUNK_ROWS, after):
                 after = batch[-1].line
-                decisions = list(pool.map(self._one, batch))
+                decisions = []
+                for decision in pool.map(self._one, batch):  # in order, as they come: the bar moves per row
+                    decisions.append(decision)
+                    advance(1)
                 with self.journal.transaction():
                     for decision in decisions:
                         if decision is not None:
@@ -186,7 +189,6 @@ class Planner:
                                 last_name=decision.last_name,
                                 email=decision.email,
                             )
-                advance(len(batch))
 
     def _wanted(self, row: Planned) -> dict[str, str]:
         wanted = {"first_name": row.first_name, "last_name": row.last_name, "email": row.email}
