@@ -208,7 +208,11 @@ class Planner:
             wanted = self._wanted(row)
             api = self.workers.here()
             by_id = api.lookup(EXTERNAL_ID, row.sub, self.source_id)
-            by_email = api.lookup(EMAIL, wanted["email"]) if wanted["email"] else None
+            # The email is looked up only where the apply would give it to a contact: a new one, or one whose
+            # email it is not yet (a contact already carrying it needs no second lookup on every re-run).
+            email = wanted["email"]
+            settled = by_id is not None and by_id.get("personalEmail") == email
+            by_email = api.lookup(EMAIL, email) if email and not settled else None
         except ApiError as error:
             self.lookup_failures += 1
             self.last_error = str(error)

@@ -450,3 +450,14 @@ def test_sunshine_faults_a_429_storm_a_refused_key_and_an_echoed_secret(org, tmp
     assert "cust-" not in output.err, "an error message named a customer id (it is in the Sunshine path)"
     assert {o for o, _ in plan_rows(tmp_path).values()} == {"create"}
     assert {o for o, _ in plan_rows(tmp_path, "refused.sqlite").values()} == {"pending"}, "planned without Sunshine"
+
+
+def test_a_re_run_looks_up_only_the_sub_of_a_contact_already_carrying_the_email(org, tmp_path):
+    ids = write_csv(tmp_path / "ids.csv", "id,email", [f"c-{n},c{n}@example.com" for n in range(5)])
+    run_migrate(org, tmp_path, ids)
+    assert org.lookups == 10  # new rows: the sub and the email each
+    run_migrate(org, tmp_path, ids, "--apply")
+    before = org.lookups
+    assert run_migrate(org, tmp_path, ids, journal="check.sqlite") == 0
+    assert org.lookups - before == 5
+    assert {o for o, _ in plan_rows(tmp_path, "check.sqlite").values()} == {"unchanged"}
