@@ -207,6 +207,8 @@ def test_a_429_storm_is_waited_out_as_retry_after_asks(org, tmp_path):
     assert run_migrate(org, tmp_path, ids) == 0
     assert run_migrate(org, tmp_path, ids, "--apply") == 0
     assert org.throttled == 12 and time.monotonic() - started >= 12 * 0.1
+    # Bulk at the documented size: "up to 10 Enrich operations per request" (ExternalContactsApi.md).
+    assert (org.enrich_requests, org.largest_batch) == (3, 10)
     assert org.subs(org.source_id) == sorted(f"c-{n}" for n in range(25))
 
 
