@@ -283,6 +283,8 @@ def _apply(session: _Session, source_id: str) -> None:
         task = shown.add_task("writing", total=to_write)
         applier.run(lambda n: shown.advance(task, n))
     stats = applier.stats
+    if stats.retried:
+        session.notes.append(f"{stats.retried:,} rows an earlier apply reported failed were tried again")
     session.notes.append(
         f"{stats.sent_requests:,} bulk requests; {stats.unknown_outcomes:,} with an unknown outcome "
         f"(their {stats.found_on_lookup:,} rows found written on lookup, not resent)"

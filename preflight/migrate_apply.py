@@ -9,6 +9,8 @@ Before a request, its rows are committed as `sending`; after it, each is `done` 
 back to `planned` (429, a retryable error) or `failed` (an error the platform says not to retry). A request
 whose outcome is unknown (a timeout, a 5xx, a killed process) leaves its rows `sending`: they are looked up
 by identifier before anything is sent again, so a resumed run never creates a second contact for a sub.
+A later `--apply` tries `failed` rows again (the cause may be fixed; an Insert the platform refused because a
+contact holds the identifier is refused again, and changes nothing).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class ApplyStats:
     """Requests that timed out or failed with a 5xx: their rows were looked up before any resend."""
     found_on_lookup: int = 0
     """Rows caught `sending` that the lookup found already written (not sent again)."""
+    retried: int = 0
+    """Rows an earlier apply reported failed, tried again."""
     last_error: str = ""
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -62,6 +66,7 @@ class Applier:
         self.stats = ApplyStats()
 
     def run(self, advance: Callable[[int], None]) -> None:
+        self.stats.retried = self.journal.retry_failed()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="apply") as pool:
             self._settle(pool, advance)
             while True:

@@ -216,6 +216,14 @@ class Journal:
                 (state, reason, contact_id, 1 if attempt else 0, line),
             )
 
+    def retry_failed(self) -> int:
+        """Put the writes an earlier apply reported failed back in the plan (its cause may be fixed); how many."""
+        with self.transaction():
+            return self._db.execute(
+                "UPDATE rows SET state = ?, attempts = 0 WHERE outcome IN (?, ?) AND state = ?",
+                (PLANNED, CREATE, ENRICH, FAILED),
+            ).rowcount
+
     # --- reading ------------------------------------------------------------------------------------------
 
     def _select(self, where: str, params: tuple, limit: int, after: int = 0) -> list[Planned]:

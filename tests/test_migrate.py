@@ -393,6 +393,10 @@ def test_a_contact_made_between_plan_and_apply_is_reported_not_duplicated(org, t
     assert run_migrate(org, tmp_path, ids, "--apply") == 1
     assert problems(tmp_path) == {3: ("failed", "Genesys refused it: identifier.conflict (409)")}
     assert org.subs(org.source_id) == ["c-1", "c-2"]
+    # A later apply tries the failed row again: refused again, nothing changes, still reported.
+    assert run_migrate(org, tmp_path, ids, "--apply") == 1
+    assert problems(tmp_path) == {3: ("failed", "Genesys refused it: identifier.conflict (409)")}
+    assert org.subs(org.source_id) == ["c-1", "c-2"] and org.enrich_operations == 3
 
 
 def test_the_plan_file_holds_ids_only_when_asked_and_only_for_its_owner(org, tmp_path):
