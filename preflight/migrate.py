@@ -24,6 +24,7 @@ import math
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from preflight.doctor import printable
 from preflight.inprocess import Run, run_program
 from preflight.migrate_apply import Applier
 from preflight.migrate_contacts_api import Workers
-from preflight.migrate_http import Throttle
+from preflight.migrate_http import PerThread, Throttle
 from preflight.migrate_input import InputFileError
 from preflight.migrate_journal import CREATE, ENRICH, PENDING, PLANNED, SENDING, Journal, JournalError
 from preflight.migrate_plan import MapFileError, Planner, input_identity, read_input
@@ -145,14 +146,13 @@ def _options_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _sunshine(args: argparse.Namespace, throttle: Throttle) -> SunshineApi | None:
-    if not args.sunshine_app:
-        return None
+def _sunshine(args: argparse.Namespace, throttle: Throttle) -> Callable[[], SunshineApi]:
+    """A maker of Sunshine clients (one per worker thread), its key and URL checked now."""
     key_id, secret = os.environ.get(KEY_ID_VAR, ""), os.environ.get(KEY_SECRET_VAR, "")
     if not key_id or not secret:
         raise ValueError(f"set {KEY_ID_VAR} and {KEY_SECRET_VAR} to a Sunshine app API key (key id and secret)")
     url = checked_url("--sunshine-url", args.sunshine_url)
-    return SunshineApi(url, key_id, secret, timeout=args.timeout, throttle=throttle)
+    return lambda: SunshineApi(url, key_id, secret, timeout=args.timeout, throttle=throttle)
 
 
 # --- contacts ----------------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def _contacts(args: argparse.Namespace) -> int:
             "importerClientId and importerClientSecret)"
         )
     throttle = Throttle(args.rate)
-    sunshine = _sunshine(args, throttle)
+    sunshine = PerThread(_sunshine(args, throttle)) if args.sunshine_app else None
     journal_path = args.journal or Path(".migrate") / f"{settings.stack}-contacts.sqlite"
     workers = Workers(api_url, timeout=args.timeout, throttle=throttle)
     try:
@@ -220,7 +220,7 @@ class _Session:
     journal: Journal
     journal_path: Path
     workers: Workers
-    sunshine: SunshineApi | None
+    sunshine: PerThread[SunshineApi] | None
     console: Console
     notes: list[str] = field(default_factory=list)
     """What the report says besides the counts: never customer data."""
@@ -331,7 +331,7 @@ def _report(session: _Session, reviewed: bool) -> int:
 def _webhooks(args: argparse.Namespace) -> int:
     if problem := _options_problem(args):
         return _fail(problem)
-    with _sunshine(args, Throttle(0)) as sunshine:  # type: ignore[union-attr]
+    with _sunshine(args, Throttle(0))() as sunshine:
         try:
             found = [
                 (i, sunshine.webhooks(args.sunshine_app, str(i.get("id") or "")))

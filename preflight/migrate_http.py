@@ -18,10 +18,11 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from components.genesys_api import ApiError, GenesysApi, retry_after_seconds, segment, url_problem
 
+C = TypeVar("C", bound=GenesysApi)
 MAX_ATTEMPTS = 8
 """Tries of one call after a timeout, a refused connection or a 5xx (idempotent calls only)."""
 MAX_THROTTLED = 100
@@ -67,6 +68,30 @@ class Throttle:
         with self._lock:
             self.throttled += 1
             self.paused_until = max(self.paused_until, self._clock() + seconds)
+
+
+class PerThread(Generic[C]):
+    """One client per worker thread, made on first use: GenesysApi arms one watchdog per request, and a watchdog
+    that fires shuts every socket of its client, so one client must never carry two threads' requests."""
+
+    def __init__(self, make: Callable[[], C]) -> None:
+        self._make = make
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[C] = []
+
+    def here(self) -> C:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._make()
+            self._local.client = client
+            with self._lock:
+                self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._all:
+            client.close()
 
 
 class MigrationClient(GenesysApi):

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from components.genesys_api import ApiError
 from preflight.migrate_contacts_api import EMAIL, EXTERNAL_ID, Workers
+from preflight.migrate_http import PerThread
 from preflight.migrate_input import Refused, fingerprint, read_map, read_rows
 from preflight.migrate_journal import CONFLICT, CREATE, ENRICH, UNCHANGED, Journal, Planned
 from preflight.migrate_sunshine import SunshineApi, profile
@@ -158,7 +159,7 @@ class Planner:
         source_id: str,
         *,
         concurrency: int,
-        sunshine: SunshineApi | None = None,
+        sunshine: PerThread[SunshineApi] | None = None,
         sunshine_app: str = "",
     ) -> None:
         self.journal, self.workers, self.source_id = journal, workers, source_id
@@ -193,7 +194,7 @@ class Planner:
     def _wanted(self, row: Planned) -> dict[str, str]:
         wanted = {"first_name": row.first_name, "last_name": row.last_name, "email": row.email}
         if self.sunshine is not None and not all(wanted.values()):
-            user = self.sunshine.user(self.sunshine_app, row.customer_id)
+            user = self.sunshine.here().user(self.sunshine_app, row.customer_id)
             if user is None:
                 self.not_in_sunshine += 1  # counted, not an error: the CRM's data is used alone
             else:
