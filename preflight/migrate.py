@@ -25,7 +25,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -345,7 +345,7 @@ def _webhooks(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "webhooks": sum(len(h) for _, h in found),
-                    "triggers": [u.__dict__ | {"webhooks": list(u.webhooks)} for u in uses],
+                    "triggers": [asdict(u) for u in uses],
                 },
                 indent=2,
             )
