@@ -69,6 +69,8 @@ class FakeContacts:
     stall_after: int | None = None
     """After this many bulk enrich requests, every later one stalls until the server stops (a crash test kills
     the client meanwhile)."""
+    stall_after_writing: bool = False
+    """Whether a stalled request has applied its writes first (the answer, not the write, is what is lost)."""
     expire_after: int | None = None
     """After this many API requests the token in use expires (401 bad.credentials); the next exchange gets a new one."""
     token_generation: int = 1
@@ -280,7 +282,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             fake.enrich_requests += 1
             stall = fake.stall_after is not None and fake.enrich_requests > fake.stall_after
-        if stall:
+        if stall and not fake.stall_after_writing:
             fake.stop.wait()
             return _error(503, "stopped", "the fake stopped")
         with fake.lock:
@@ -290,6 +292,9 @@ class _Handler(BaseHTTPRequestHandler):
             fail = fake.server_errors > 0
             if fail:
                 fake.server_errors -= 1
+        if stall:
+            fake.stop.wait()
+            return _error(503, "stopped", "the fake stopped")
         if fail:
             return _error(500, "internal.server.error", "written, but the answer was lost")
         failed = [i for i, r in enumerate(reversed(results)) if not r["success"]]

@@ -279,11 +279,13 @@ def test_sunshine_fills_what_the_id_list_leaves_empty(org, tmp_path):
     assert org.holder("ExternalId", org.source_id, "cust-2") is not None  # not in Sunshine: imported from the list
 
 
-def test_a_killed_apply_resumes_without_a_duplicate(org, tmp_path):
+@pytest.mark.parametrize("written", [False, True], ids=["killed-before-the-write", "killed-after-the-write"])
+def test_a_killed_apply_resumes_without_a_duplicate(org, tmp_path, written):
     rows = [f"c-{n:03d}" for n in range(80)]
     ids = write_csv(tmp_path / "ids.csv", "id", rows)
     assert run_migrate(org, tmp_path, ids) == 0
-    org.stall_after = 3  # the 4th bulk request (and later ones) hang: the run is killed with them in flight
+    # The 4th bulk request and later ones hang (written first, or not): the run is killed with them in flight.
+    org.stall_after, org.stall_after_writing = 3, written
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     command = [
         sys.executable,
@@ -322,6 +324,7 @@ def test_a_killed_apply_resumes_without_a_duplicate(org, tmp_path):
     assert run_migrate(org, tmp_path, ids, "--apply") == 0
     assert org.subs(org.source_id) == rows, "a row was written twice or not at all"
     assert {state for _, state in plan_rows(tmp_path).values()} == {"done"}
+    assert org.enrich_operations == len(rows), "a row already written was sent again"
 
 
 # --- webhooks ----------------------------------------------------------------------------------------------
