@@ -20,6 +20,7 @@ COMMANDS = {
     "doctor": "diagnose a live org's messaging setup and name the cause of a 401/403",
     "adopt": "find objects the stack declares that already exist in the org and write a pulumi import file",
     "verify": "prove one signed-in conversation end to end on the org after a deploy, or name the failing link",
+    "migrate": "carry Sunshine Conversations users over as External Contacts, and map the app's webhooks",
 }
 
 

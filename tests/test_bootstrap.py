@@ -49,6 +49,7 @@ def test_roles_hold_exactly_their_permissions():
     roles = {r.inputs["name"]: r for r in of_type(run, ":AuthRole")}
     # The names the stacks look roles up by (a hand-written expectation of components/naming.py).
     assert set(roles) == {
+        "genesys-messaging contact-import",
         "genesys-messaging contact-lookup",
         "genesys-messaging deployer",
         "genesys-messaging reader",
@@ -63,6 +64,10 @@ def test_roles_hold_exactly_their_permissions():
         {"domain": "externalContacts", "entityName": "contact", "actionSets": ["enrich", "view"]},
         {"domain": "externalContacts", "entityName": "identity", "actionSets": ["merge"]},
     ]
+    # The importer: bulk enrich needs externalContacts:contact:enrich; the lookups (identifier, external source
+    # listing) externalContacts:contact:view. Nothing else (ExternalContactsApi.md, platform SDK 257.1.0).
+    importer = roles["genesys-messaging contact-import"].inputs["permissionPolicies"]
+    assert importer == [{"domain": "externalContacts", "entityName": "contact", "actionSets": ["enrich", "view"]}]
     for role in roles.values():
         assert role.protect, f"{role.urn}: deleting a role strips it from every client holding it"
     # The reader only reads: every permission of its role is a `view` (an independent property, not the data file).
@@ -74,7 +79,8 @@ def test_deployer_holds_every_role_the_stacks_grant_in_every_division():
     run = run_bootstrap(org_config(region="eu-west-1", divisions=["Home", "Support"]))
     role_ids = {r.inputs["name"].removeprefix("genesys-messaging "): f"{r.name}-id" for r in of_type(run, ":AuthRole")}
     clients = {c.name: c for c in of_type(run, ":OauthClient")}
-    assert set(clients) == {"org-client-deployer", "org-client-reader", "org-client-verifier"}, sorted(clients)
+    expected_clients = {"org-client-importer", "org-client-deployer", "org-client-reader", "org-client-verifier"}
+    assert set(clients) == expected_clients, sorted(clients)
     deployer = clients["org-client-deployer"]
     assert deployer.inputs["authorizedGrantType"] == "CLIENT-CREDENTIALS"
     grants = {(g["roleId"], g["divisionId"]) for g in deployer.inputs["roles"]}
@@ -87,6 +93,9 @@ def test_deployer_holds_every_role_the_stacks_grant_in_every_division():
     # The previews' and drift check's client holds the read-only role alone, in the same divisions.
     reader = {(g["roleId"], g["divisionId"]) for g in clients["org-client-reader"].inputs["roles"]}
     assert reader == {(role_ids["reader"], f"division-{d}") for d in ("Home", "Support")}, sorted(reader)
+    # The importer's client holds its own role alone.
+    importer = {(g["roleId"], g["divisionId"]) for g in clients["org-client-importer"].inputs["roles"]}
+    assert importer == {(role_ids["contact-import"], f"division-{d}") for d in ("Home", "Support")}, sorted(importer)
 
 
 def test_stacks_look_up_exactly_the_roles_bootstrap_creates(run, committed):
@@ -97,8 +106,9 @@ def test_stacks_look_up_exactly_the_roles_bootstrap_creates(run, committed):
 
 
 def test_client_secrets_are_only_secret_outputs(committed):
-    assert set(committed.secret_outputs) == {"deployerClientSecret", "readerClientSecret", "verifierClientSecret"}
-    assert {"deployerClientId", "readerClientId", "verifierClientId"} <= set(committed.outputs)
+    keys = ("importer", "deployer", "reader", "verifier")
+    assert set(committed.secret_outputs) == {f"{key}ClientSecret" for key in keys}
+    assert {f"{key}ClientId" for key in keys} <= set(committed.outputs)
     for client in of_type(committed, ":OauthClient"):
         assert client.inputs["exposeClientSecret"] is True and "clientSecret" in client.additional_secret_outputs
         assert not any(is_secret_value(v) for v in client.inputs.values()) and reveal(client.inputs) == client.inputs
