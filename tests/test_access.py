@@ -198,6 +198,19 @@ def test_contact_lookup_role_holds_exactly_what_its_calls_need():
     )
 
 
+def assert_refused(data: dict, expected: str, tmp_path, monkeypatch) -> None:
+    """An edited copy of components/access.yaml is refused on load with the expected problem."""
+    copy = tmp_path / "access.yaml"
+    copy.write_text(yaml.safe_dump(data))
+    monkeypatch.setattr(access_data, "ACCESS_FILE", copy)
+    access_data.access_spec.cache_clear()
+    try:
+        with pytest.raises(access_data.AccessDataError, match=re.escape(expected)):
+            access_data.access_spec()
+    finally:
+        access_data.access_spec.cache_clear()
+
+
 @pytest.mark.parametrize(
     ("role", "edit", "expected"),
     [
@@ -224,15 +237,7 @@ def test_access_file_with_a_wrong_permission_is_refused(tmp_path, monkeypatch, r
         permissions.append(permission)
     else:
         permissions.remove(permission)
-    copy = tmp_path / "access.yaml"
-    copy.write_text(yaml.safe_dump(data))
-    monkeypatch.setattr(access_data, "ACCESS_FILE", copy)
-    access_data.access_spec.cache_clear()
-    try:
-        with pytest.raises(access_data.AccessDataError, match=re.escape(expected)):
-            access_data.access_spec()
-    finally:
-        access_data.access_spec.cache_clear()
+    assert_refused(data, expected, tmp_path, monkeypatch)
 
 
 def test_deployer_covers_every_provider_type_the_program_declares(run):
@@ -288,15 +293,7 @@ def test_deployer_can_publish_the_flow_through_the_archy_job():
 def test_access_file_with_wrong_job_or_read_rights_is_refused(tmp_path, monkeypatch, edit, expected):
     data = yaml.safe_load(access_data.ACCESS_FILE.read_text())
     edit(data)
-    copy = tmp_path / "access.yaml"
-    copy.write_text(yaml.safe_dump(data))
-    monkeypatch.setattr(access_data, "ACCESS_FILE", copy)
-    access_data.access_spec.cache_clear()
-    try:
-        with pytest.raises(access_data.AccessDataError, match=re.escape(expected)):
-            access_data.access_spec()
-    finally:
-        access_data.access_spec.cache_clear()
+    assert_refused(data, expected, tmp_path, monkeypatch)
 
 
 def test_reader_calls_are_the_deployers_reads_and_write_nothing():
