@@ -61,6 +61,11 @@ $(LIVE): $(VENV)/.installed
 snapshot: $(VENV)/.installed
 	@$(PY) scripts/snapshot_estate.py
 
+## policy-data: regenerate the facts policy/policy_data.json shares with the program (regions, token range, type tokens)
+.PHONY: policy-data
+policy-data: $(VENV)/.installed
+	@$(PY) scripts/generate_policy_data.py
+
 ## help: this list
 help:
 	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))

@@ -6,7 +6,8 @@ first: every placeholder substituted, the YAML parses, it matches flows/architec
 start-up reference resolves, the flow points only at the queue and data actions this stack
 declares, and what Archy resolves at publish holds: each callData binding against the contract of
 the action the stack wires (input names, required inputs, outputs, the type of the variable each
-output lands in), each variable declared, each built-in in flows/builtins.json with its type.
+output lands in), each variable declared, each built-in in flows/builtins.json with its type; and the
+participant data the flow owns (flows/participant_data.json) is reset at flow start and is all it writes.
 Errors name the file, the state and the action (or the YAML path).
 """
 
@@ -31,6 +32,7 @@ from components.templating import leftovers, placeholders, substitute
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 SCHEMA_FILE = FLOWS_DIR / "architect.schema.json"
 BUILTINS_FILE = FLOWS_DIR / "builtins.json"
+PARTICIPANT_DATA_FILE = FLOWS_DIR / "participant_data.json"
 FLOW_TYPE = "inboundShortMessage"
 _STARTUP_REF = re.compile(rf"^/{FLOW_TYPE}/states/state\[(?P<ref>[^\]]+)\]$")
 
@@ -98,6 +100,12 @@ def builtins() -> dict[str, Any]:
         "variables": {name: entry["type"] for name, entry in data["variables"].items()},
         "failureOutputs": dict(data["callDataFailureOutputs"]["outputs"]),
     }
+
+
+@cache
+def owned_participant_data() -> tuple[str, ...]:
+    """flows/participant_data.json: the participant data keys the inbound flow owns, in the file's order."""
+    return tuple(json.loads(PARTICIPANT_DATA_FILE.read_text())["owned"])
 
 
 # Architect variable declarations -> the JSON Schema type a contract uses for the same values.
@@ -236,6 +244,8 @@ def validate(flow: RenderedFlow, references: FlowReferences) -> None:
     flow_variables = _declared(flow_doc.get("variables"))
     for item in flow_doc["states"]:
         problems += _state_problems(item["state"], flow_variables, references)
+    start = next((s["state"] for s in flow_doc["states"] if match and s["state"]["refId"] == match["ref"]), None)
+    problems += _owned_data_problems(flow_doc["states"], start)
     if problems:
         raise FlowError(name, problems)
 
@@ -325,6 +335,51 @@ def _state_problems(state: dict[str, Any], flow_variables: dict[str, str], refer
                             problems += _variable_problems(
                                 variables, at, out["var"], allowed[key], f"{outputs_key} {key!r}"
                             )
+    return problems
+
+
+def _owned_data_problems(states: list[dict[str, Any]], start: dict[str, Any] | None) -> list[str]:
+    """The flow resets every key it owns at flow start and writes no other: a key it wrote without resetting it
+    first could be pre-set by the visitor (custom attributes land as participant data under their own names)."""
+    owned = owned_participant_data()
+    source = f"{PARTICIPANT_DATA_FILE.parent.name}/{PARTICIPANT_DATA_FILE.name}"
+    problems: list[str] = []
+    for item in states:
+        state = item["state"]
+        for _, kind, body in _actions(state.get("actions"), ""):
+            if kind != "setParticipantData":
+                continue
+            for written in body["attributes"]:
+                name = written["attribute"]["name"]
+                where = f"state '{state['name']}', action '{body['name']}'"
+                if "lit" not in name:
+                    problems.append(f"{where}: a participant data name must be a literal (lit), not {name}")
+                elif name["lit"] not in owned:
+                    problems.append(
+                        f"{where}: writes {name['lit']!r}, which {source} does not list as owned; add it there "
+                        "and to the reset at flow start"
+                    )
+    if start is None:
+        return problems  # the start-up reference is reported above
+    # Only reads may come before the reset: the first action that is not one must be it, before any branch.
+    first = next((item for item in start.get("actions") or [] if "getParticipantData" not in item), {})
+    reset = first.get("setParticipantData")
+    if reset is None:
+        return [
+            *problems,
+            f"state '{start['name']}': its first action after reads must reset the participant data the flow "
+            f"owns ({source}), so a visitor cannot pre-set it; found {next(iter(first), 'none')}",
+        ]
+    names = [written["attribute"]["name"].get("lit") for written in reset["attributes"]]
+    where = f"state '{start['name']}', action '{reset['name']}'"
+    problems += [
+        f"{where}: does not reset {key!r}, which {source} lists as owned; a visitor could pre-set it"
+        for key in owned
+        if key not in names
+    ]
+    problems += [
+        f"{where}: resets {key!r} twice" for key in dict.fromkeys(n for n in names if n and names.count(n) > 1)
+    ]
     return problems
 
 

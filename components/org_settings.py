@@ -74,7 +74,8 @@ def parse_org_settings(config: Mapping[str, Any], source: str) -> OrgSettings:
     except (TypeError, ValueError):
         token = -1
     if token not in TOKEN_VALIDITY_RANGE:
-        problems.append(f"{source}: {ORG_NAMESPACE}:tokenValiditySeconds must be an integer in 300..172800; fix: 3600")
+        allowed = f"{TOKEN_VALIDITY_RANGE.start}..{TOKEN_VALIDITY_RANGE.stop - 1}"
+        problems.append(f"{source}: {ORG_NAMESPACE}:tokenValiditySeconds must be an integer in {allowed}; fix: 3600")
     ours = [key.partition(":")[2] for key in config if key.startswith(f"{ORG_NAMESPACE}:")]
     hidden = hidden_text_problems({key: value(key) for key in ours}, ORG_NAMESPACE)
     problems += [f"{source}: {key}: {what}; fix: {fix}" for key, what, fix in hidden]

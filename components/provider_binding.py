@@ -4,8 +4,8 @@ The generated `pulumi-genesyscloud` SDK cannot be installed everywhere this proj
 (CI, reviewers' laptops), so resources register the provider's real type tokens through this thin
 binding, exactly as the generated SDK does. Nothing else in the program or in preflight names the
 plugin or its version, so switching provider route is a change to this file only; preflight takes
-type tokens from here (`type_token`). The policy pack spells the tokens it judges itself, because it
-never imports program code; tests/test_policy_rules.py checks them against this binding.
+type tokens from here (`type_token`). The policy pack never imports program code: its tokens are generated
+from this binding into policy/policy_data.json (`make policy-data`, scripts/generate_policy_data.py).
 
 Routes (see README "Provider routes"):
 - "plugin": the published `genesyscloud` resource plugin, fetched by the Pulumi CLI from

@@ -62,10 +62,29 @@ class Region:
 def regions() -> dict[str, Region]:
     """All public regions, keyed by code, read once from regions.json."""
     table = json.loads(_TABLE_FILE.read_text())["regions"]
-    return {
+    loaded = {
         code: Region(code=code, domain=row["domain"], messenger_environment=row["messengerEnvironment"])
         for code, row in table.items()
     }
+    _check_unique_messenger_environments(loaded)
+    return loaded
+
+
+def _check_unique_messenger_environments(table: dict[str, Region]) -> None:
+    """Two regions with one Messenger `environment` code would send one region's widgets to the other's
+    Messenger; a copy-paste slip in regions.json must stop the run, not ship."""
+    first: dict[str, str] = {}
+    for code, region in table.items():
+        other = first.setdefault(region.messenger_environment, code)
+        if other != code:
+            # Imported here: the settings model imports this module and must not pull in yaml (components.errors).
+            from components.errors import InvalidConfiguration
+
+            raise InvalidConfiguration(
+                f"{_TABLE_FILE.name}: regions.{code}.messengerEnvironment {region.messenger_environment!r} is also "
+                f"regions.{other}'s; fix: give {code} its own code from its Messenger deployment's snippet "
+                "(Admin > Message > Messenger Deployments)"
+            )
 
 
 def region_for_host(host: str) -> Region | None:

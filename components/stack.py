@@ -9,15 +9,15 @@ import pulumi
 from components import naming
 from components.access import Access, AccessArgs
 from components.access_data import access_spec
-from components.crm import Crm
-from components.data_actions import DataActionIntegration, action_spec
+from components.crm import Crm, CrmArgs
+from components.data_actions import DataActionIntegration, DataActionIntegrationArgs, action_spec
 from components.flow_template import FLOWS_DIR, ActionContract, FlowReferences, error_handling
-from components.inbound_flow import InboundMessageFlow
-from components.messaging_queue import MessagingQueue
-from components.messenger_identity import MessengerIdentity
+from components.inbound_flow import InboundMessageFlow, InboundMessageFlowArgs
+from components.messaging_queue import MessagingQueue, MessagingQueueArgs
+from components.messenger_identity import MessengerIdentity, MessengerIdentityArgs
 from components.provider_binding import Provider, division_id, role_id
 from components.settings_model import Settings
-from components.web_messaging import WebMessaging
+from components.web_messaging import ProfileLink, WebMessaging, WebMessagingArgs
 
 CONTACT_LOOKUP_CLIENT = "contact-lookup"
 # The Genesys-side actions that put a signed-in conversation on the customer's External Contact
@@ -55,32 +55,32 @@ def build(settings: Settings) -> dict[str, Any]:
     )
     crm = Crm(
         "crm",
-        {
-            "crm": settings.crm,
-            "integration_name": naming.crm_integration_name(settings),
-            "lookup_action_name": naming.CRM_LOOKUP_ACTION_NAME,
-            "ticket_action_name": naming.CRM_TICKET_ACTION_NAME,
-            "external_source_name": naming.external_source_name(settings),
-        },
+        CrmArgs(
+            crm=settings.crm,
+            integration_name=naming.crm_integration_name(settings),
+            lookup_action_name=naming.CRM_LOOKUP_ACTION_NAME,
+            ticket_action_name=naming.CRM_TICKET_ACTION_NAME,
+            external_source_name=naming.external_source_name(settings),
+        ),
         genesys,
     )
     contacts_category = naming.contacts_integration_name(settings)
     contacts = DataActionIntegration(
         "contacts",
-        {
-            "integration_name": contacts_category,
-            "integration_type": "purecloud-data-actions",
-            "credential_slot": "pureCloudOAuthClient",
-            "credential": access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
-            "actions": dict(CONTACT_ACTIONS.values()),
+        DataActionIntegrationArgs(
+            integration_name=contacts_category,
+            integration_type="purecloud-data-actions",
+            credential_slot="pureCloudOAuthClient",
+            credential=access.integration_credential_ids[CONTACT_LOOKUP_CLIENT],
+            actions=dict(CONTACT_ACTIONS.values()),
             # The contact holds the customer's id under the CRM external source, in the stack's division.
-            "body_substitutions": {"external_source_id": crm.external_source_id, "division_id": division},
-        },
+            body_substitutions={"external_source_id": crm.external_source_id, "division_id": division},
+        ),
         genesys,
     )
     queue = MessagingQueue(
         "routing",
-        {"queue_name": naming.queue_name(settings), "division_id": division, "protect": protect},
+        MessagingQueueArgs(queue_name=naming.queue_name(settings), division_id=division, protect=protect),
         genesys,
     )
     # What the flow calls, with the contract of the file each action was declared from: the flow's
@@ -95,10 +95,10 @@ def build(settings: Settings) -> dict[str, Any]:
     }
     flow = InboundMessageFlow(
         "inbound-flow",
-        {
-            "name": naming.flow_name(settings),
-            "template": FLOWS_DIR / "inbound_message.yaml",
-            "substitutions": {
+        InboundMessageFlowArgs(
+            name=naming.flow_name(settings),
+            template=FLOWS_DIR / "inbound_message.yaml",
+            substitutions={
                 "division": settings.division,
                 "queue_name": queue.queue_name,
                 "crm_category": crm.integration_name,
@@ -108,40 +108,40 @@ def build(settings: Settings) -> dict[str, Any]:
                 **{placeholder: name for placeholder, (name, _) in CONTACT_ACTIONS.items()},
                 "error_handling": error_handling(settings.flow_error_handling, queue.queue_name),
             },
-            "references": FlowReferences(queue_names=frozenset({queue.queue_name}), data_actions=contracts),
-            "data_action_ids": list(flow_actions.values()),
-            "protect": protect,
-        },
+            references=FlowReferences(queue_names=frozenset({queue.queue_name}), data_actions=contracts),
+            data_action_ids=list(flow_actions.values()),
+            protect=protect,
+        ),
         # Architect resolves the queue and data actions by name when it publishes: they must exist first.
         pulumi.ResourceOptions(providers=[provider], depends_on=[queue, crm, contacts]),
     )
     identity = MessengerIdentity(
         "identity",
-        {
-            "identity_provider": settings.identity_provider,
-            "integration_type": settings.oidc_integration_type,
-            "integration_name": naming.oidc_integration_name(settings),
-        },
+        MessengerIdentityArgs(
+            identity_provider=settings.identity_provider,
+            integration_type=settings.oidc_integration_type,
+            integration_name=naming.oidc_integration_name(settings),
+        ),
         genesys,
     )
     sites = {
         site.key: WebMessaging(
             f"site-{site.key}",
-            {
-                "site": site,
-                "configuration_name": naming.configuration_name(settings, site.key),
-                "deployment_name": naming.deployment_name(settings, site.key),
-                "flow_id": flow.flow_id,
-                "auth_integration_id": identity.integration_id,
-                "allow_session_upgrade": settings.identity_provider.allow_session_upgrade,
-                "profile_link": {
-                    "external_source_id": crm.external_source_id,
-                    "division_id": division,
-                    "api_url": region.api_url,
-                    "login_url": region.login_url,
-                },
-                "protect": protect,
-            },
+            WebMessagingArgs(
+                site=site,
+                configuration_name=naming.configuration_name(settings, site.key),
+                deployment_name=naming.deployment_name(settings, site.key),
+                flow_id=flow.flow_id,
+                auth_integration_id=identity.integration_id,
+                allow_session_upgrade=settings.identity_provider.allow_session_upgrade,
+                profile_link=ProfileLink(
+                    external_source_id=crm.external_source_id,
+                    division_id=division,
+                    api_url=region.api_url,
+                    login_url=region.login_url,
+                ),
+                protect=protect,
+            ),
             genesys,
         )
         for site in settings.sites

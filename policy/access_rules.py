@@ -86,7 +86,7 @@ OAUTH_CLIENT_GRANT_SHAPE = Rule(
 # 38,880,000 s (genesyscloud/oauth_client/resource_genesyscloud_oauth_client_schema.go), so this rule,
 # not the provider, holds the documented limit.
 def oauth_token_lifetime_validator(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """OAuth access tokens live between 300 and 172800 seconds."""
+    """OAuth access tokens live between TOKEN_MIN and TOKEN_MAX seconds (policy_data.json)."""
     if args.resource_type != OAUTH_CLIENT:
         return
     seconds = plain(args.props).get("accessTokenValiditySeconds")
@@ -105,8 +105,8 @@ def oauth_token_lifetime_validator(args: ResourceValidationArgs, report_violatio
 OAUTH_TOKEN_LIFETIME = Rule(
     id="oauth-token-lifetime",
     level="mandatory",
-    description="Keep OAuth access token lifetimes within 300..172800 seconds.",
-    fix="Set accessTokenValiditySeconds between 300 and 172800.",
+    description=f"Keep OAuth access token lifetimes within {TOKEN_MIN}..{TOKEN_MAX} seconds.",
+    fix=f"Set accessTokenValiditySeconds between {TOKEN_MIN} and {TOKEN_MAX}.",
     validator=oauth_token_lifetime_validator,
 )
 

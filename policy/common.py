@@ -1,8 +1,9 @@
 """What every rule module of the pack shares: its data, the type tokens, reading props, and `Rule`.
 
 The pack never imports program code (`components/`, `preflight/`): what the rules need is in
-`policy_data.json` beside this module, and the type tokens are spelled here (a test compares them with
-the program's provider binding).
+`policy_data.json` beside this module. The facts it shares with the program (the region table, the type
+tokens, the token-lifetime range, the environments) are generated into that file from the program's data
+(`make policy-data`, scripts/generate_policy_data.py), so they are stated once.
 
 A value a rule needs but a preview cannot know is unproven: the rule reports it (see `unproven`).
 """
@@ -19,15 +20,17 @@ from pulumi_policy.proxy import UnknownValueError
 
 DATA: dict[str, Any] = json.loads(Path(__file__).with_name("policy_data.json").read_text())
 
-PROVIDER_TYPE = "pulumi:providers:genesyscloud"
-OAUTH_CLIENT = "genesyscloud:index/oauthClient:OauthClient"
-AUTH_ROLE = "genesyscloud:index/authRole:AuthRole"
-DEPLOYMENT = "genesyscloud:index/webdeploymentsDeployment:WebdeploymentsDeployment"
-CONFIGURATION = "genesyscloud:index/webdeploymentsConfiguration:WebdeploymentsConfiguration"
-INTEGRATION_ACTION = "genesyscloud:index/integrationAction:IntegrationAction"
-CUSTOM_AUTH_ACTION = "genesyscloud:index/integrationCustomAuthAction:IntegrationCustomAuthAction"
-FLOW = "genesyscloud:index/flow:Flow"
-ROUTING_QUEUE = "genesyscloud:index/routingQueue:RoutingQueue"
+# The type tokens, keyed by Terraform type; a name the binding no longer has fails here, at import.
+_TOKENS: dict[str, str] = DATA["typeTokens"]
+PROVIDER_TYPE: str = DATA["providerType"]
+OAUTH_CLIENT = _TOKENS["genesyscloud_oauth_client"]
+AUTH_ROLE = _TOKENS["genesyscloud_auth_role"]
+DEPLOYMENT = _TOKENS["genesyscloud_webdeployments_deployment"]
+CONFIGURATION = _TOKENS["genesyscloud_webdeployments_configuration"]
+INTEGRATION_ACTION = _TOKENS["genesyscloud_integration_action"]
+CUSTOM_AUTH_ACTION = _TOKENS["genesyscloud_integration_custom_auth_action"]
+FLOW = _TOKENS["genesyscloud_flow"]
+ROUTING_QUEUE = _TOKENS["genesyscloud_routing_queue"]
 
 # Pulumi's unknown-value sentinels (pulumi_policy.proxy; the Python SDK's rpc.UNKNOWN is the string one).
 _UNKNOWN_SENTINELS = frozenset(

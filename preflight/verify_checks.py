@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from components.flow_template import owned_participant_data
 from components.genesys_api import ApiError, Deadline, segment
 from components.settings import Settings
 from preflight import verify_api, verify_guest, verify_tickets
@@ -28,19 +29,28 @@ from preflight.verify_guest import GuestError
 
 # The participant data the inbound flow records, as verify reads it after one signed-in conversation whose CRM
 # lookup finds the test user: role -> (key, the values accepted, or None where it is compared with what verify
-# found). The ONE table of key names (flows/inbound_message.yaml writes them; README "Participant data the flow
-# owns"): a renamed key is changed here only.
+# found). Every key is one the flow owns in flows/participant_data.json, the one list of them (the flow's check
+# and the tests read it too): a key that file does not list stops verify at import, naming it.
+_OWNED = owned_participant_data()
+
+
+def _owned(name: str) -> str:
+    if name not in _OWNED:
+        raise LookupError(f"preflight/verify_checks.py: {name!r} is not a key flows/participant_data.json lists")
+    return name
+
+
 PARTICIPANT_DATA: dict[str, tuple[str, tuple[str, ...] | None]] = {
-    "verified": ("customer.verified", ("true",)),
-    "external_id": ("customer.externalId", None),  # the test user's sub
-    "crm_lookup": ("crm.lookupStatus", ("found",)),
+    "verified": (_owned("customer.verified"), ("true",)),
+    "external_id": (_owned("customer.externalId"), None),  # the test user's sub
+    "crm_lookup": (_owned("crm.lookupStatus"), ("found",)),
     # The test user's first conversation creates the contact (enrich); later ones find it.
-    "contact_lookup": ("genesys.contactLookupStatus", ("found", "created")),
-    "contact_id": ("genesys.externalContactId", None),  # the contact holding the sub
+    "contact_lookup": (_owned("genesys.contactLookupStatus"), ("found", "created")),
+    "contact_id": (_owned("genesys.externalContactId"), None),  # the contact holding the sub
     # Merged into the customer's contact by the flow, or already on it (identity resolution got there first).
-    "link": ("genesys.linkStatus", ("linked", "already-linked")),
-    "ticket_status": ("crm.ticketStatus", ("created",)),
-    "ticket_id": ("crm.ticketId", None),  # any non-empty id, then read back from the ticketing system
+    "link": (_owned("genesys.linkStatus"), ("linked", "already-linked")),
+    "ticket_status": (_owned("crm.ticketStatus"), ("created",)),
+    "ticket_id": (_owned("crm.ticketId"), None),  # any non-empty id, then read back from the ticketing system
 }
 
 

@@ -58,3 +58,28 @@ def test_the_program_never_imports_the_tools():
                 names = [node.module]
             offenders += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] in ("preflight", "tests")]
     assert not offenders, offenders
+
+
+def test_the_stack_builds_every_component_with_its_args_type():
+    # STYLE "Components": each built with its `...Args` TypedDict, so a misspelt or missing field is a type
+    # error at the call, not a KeyError inside the component.
+    import ast
+    from pathlib import Path
+
+    from components import stack
+
+    source = Path(stack.__file__)
+    components = {
+        name
+        for name, value in vars(stack).items()
+        if isinstance(value, type) and issubclass(value, pulumi.ComponentResource)
+    }
+    built, offenders = set(), []
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in components:
+            built.add(node.func.id)
+            args = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(args, ast.Call) and getattr(args.func, "id", None) == f"{node.func.id}Args"):
+                offenders.append(f"components/stack.py:{node.lineno}: {node.func.id} without {node.func.id}Args(...)")
+    assert built == components, f"imported but never built: {sorted(components - built)}"
+    assert not offenders, offenders

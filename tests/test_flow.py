@@ -461,3 +461,59 @@ def test_the_file_is_yaml_before_and_after_substitution_and_its_header_stays_a_c
     text = render(TEMPLATE, substitutions).text
     header = text.split("\ninboundShortMessage:", 1)[0].splitlines()
     assert all(line.startswith("#") for line in header), [line for line in header if not line.startswith("#")]
+
+
+# --- the participant data the flow owns (flows/participant_data.json) ------------------------------
+# Hand-written edits of the committed flow; the keys named are the README's "Participant data the flow owns".
+RESET_TIER = '''                - attribute:
+                    name:
+                      lit: crm.tier
+                    value:
+                      lit: ""
+'''
+
+
+def test_a_reset_that_drops_an_owned_key_fails(tmp_path):
+    template = broken_copy(tmp_path, lambda t: t.replace(RESET_TIER, "", 1))
+    problems = flow_errors(template)
+    assert any("does not reset 'crm.tier'" in p and "visitor could pre-set" in p for p in problems), problems
+
+
+def test_a_write_of_a_key_the_flow_does_not_own_fails(tmp_path):
+    # The ticket's link written later under a name the reset never cleared.
+    lines = TEMPLATE.read_text().splitlines(keepends=True)
+    later = next(i for i, line in enumerate(lines) if i > 200 and line.strip() == "lit: crm.ticketUrl")
+    lines[later] = lines[later].replace("crm.ticketUrl", "crm.ticketLink")
+    template = tmp_path / TEMPLATE.name
+    template.write_text("".join(lines))
+    problems = flow_errors(template)
+    assert any("writes 'crm.ticketLink'" in p and "participant_data.json" in p for p in problems), problems
+
+
+def test_the_reset_must_come_before_anything_but_reads(tmp_path):
+    def move_reset_after_the_greeting(text: str) -> str:
+        start = text.index("          - setParticipantData:\n              name: Reset every attribute")
+        greeting = text.index("          # Sent before any data action")
+        end = text.index("          - decision:\n              name: Is the customer signed in?")
+        return text[:start] + text[greeting:end] + text[start:greeting] + text[end:]
+
+    problems = flow_errors(broken_copy(tmp_path, move_reset_after_the_greeting))
+    assert any("must reset the participant data the flow owns" in p and "sendResponse" in p for p in problems), (
+        problems
+    )
+
+
+def test_an_owned_key_the_flow_never_resets_fails(tmp_path, monkeypatch):
+    from components import flow_template
+
+    listed = tmp_path / "participant_data.json"
+    listed.write_text('{"owned": ["customer.verified", "customer.loyaltyTier"]}')
+    monkeypatch.setattr(flow_template, "PARTICIPANT_DATA_FILE", listed)
+    flow_template.owned_participant_data.cache_clear()
+    try:
+        problems = flow_errors(TEMPLATE)
+    finally:
+        flow_template.owned_participant_data.cache_clear()
+    assert any("does not reset 'customer.loyaltyTier'" in p for p in problems), problems
+    # crm.tier is written but no longer listed: refused too.
+    assert any("writes 'crm.tier'" in p for p in problems), problems

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.flow_template import FLOWS_DIR, error_handling, render
+from components.flow_template import FLOWS_DIR, error_handling, owned_participant_data, render
 from tests.flow_interpreter import Outcome, Result, Scenario, run_flow
 
 QUEUE = "stg-Web Messaging Support"
@@ -39,21 +39,10 @@ SUBSTITUTIONS = {
 }
 SUB = "auth0|5f1c9a"
 CONVERSATION = "6f1b7a4e-0d2c-4f7e-9a55-2b1f0c3d4e5f"
-OWNED = {
-    "customer.verified",
-    "customer.externalId",
-    "customer.siteHint",
-    "crm.lookupStatus",
-    "crm.customerId",
-    "crm.displayName",
-    "crm.tier",
-    "genesys.contactLookupStatus",
-    "genesys.externalContactId",
-    "genesys.linkStatus",
-    "crm.ticketStatus",
-    "crm.ticketId",
-    "crm.ticketUrl",
-}
+# The keys the flow owns, from their one source (flows/participant_data.json): which keys `owned()` shows.
+# What they hold is written by hand below, so a key dropped from the file and the flow together still fails
+# the signed-in scenario's expected data.
+OWNED = frozenset(owned_participant_data())
 FOUND = {
     CRM_LOOKUP: Outcome.success(customerId="C-100", displayName="Ada Lovelace", tier="gold"),
     CONTACT_LOOKUP: Outcome.success(externalContactId="ec-42"),

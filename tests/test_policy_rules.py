@@ -33,7 +33,6 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from policy import (
     access_rules,
     common,
-    context,
     data_action_rules,
     messenger_rules,
     protection_rules,
@@ -782,14 +781,38 @@ def test_the_pack_imports_only_the_stdlib_its_requirements_and_its_own_modules()
     assert not offenders, "the pack imports what the CLI's run does not have (program code?):\n" + "\n".join(offenders)
 
 
-# --- the pack's data cannot drift from the program's -----------------------------------------------
+# --- the pack's data: generated from the program's, never a copy ------------------------------------
 
 
-def test_policy_region_table_equals_components_regions():
-    program = json.loads((ROOT / "components" / "regions.json").read_text())["regions"]
-    assert {code: r["domain"] for code, r in program.items()} == context.REGION_DOMAINS, (
-        "policy/policy_data.json regions differ from components/regions.json; copy the table again"
+def test_policy_data_is_generated_from_the_program_data():
+    # The facts the pack shares with the program (regions, environments, token range, type tokens) are written
+    # into policy_data.json by the generator; hand edits there or a program change not regenerated fail here.
+    from scripts import generate_policy_data
+
+    committed = (ROOT / "policy" / "policy_data.json").read_text()
+    assert committed == generate_policy_data.expected_text(), (
+        "policy/policy_data.json is stale against the program's data: run `make policy-data` "
+        "(python scripts/generate_policy_data.py) and commit the result"
     )
+
+
+def test_policy_data_generator_check_fails_on_a_stale_file(tmp_path: Path):
+    stale = json.loads((ROOT / "policy" / "policy_data.json").read_text())
+    stale["regions"]["eu-west-1"] = "mypurecloud.example"
+    stale["typeTokens"].pop("genesyscloud_flow")
+    target = tmp_path / "policy_data.json"
+    target.write_text(json.dumps(stale))
+    script = [sys.executable, str(ROOT / "scripts" / "generate_policy_data.py"), "--output", str(target)]
+    check = subprocess.run([*script, "--check"], capture_output=True, text=True, cwd=tmp_path)
+    assert check.returncode == 1 and "make policy-data" in check.stderr, check
+    assert json.loads(target.read_text()) == stale, "--check must write nothing"
+    subprocess.run(script, check=True, capture_output=True, cwd=tmp_path)
+    regenerated = json.loads(target.read_text())
+    # Hand-written scenario values (provider.go getRegionMap; provider_schema.json's flow token).
+    assert regenerated["regions"]["eu-west-1"] == "mypurecloud.ie"
+    assert regenerated["typeTokens"]["genesyscloud_flow"] == "genesyscloud:index/flow:Flow"
+    assert regenerated["knownScopes"] == stale["knownScopes"], "the pack's own keys are kept"
+    assert subprocess.run([*script, "--check"], capture_output=True, cwd=tmp_path).returncode == 0
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -802,33 +825,6 @@ def test_policy_config_matches_the_stack_file(stack: str):
             "region": stack_config["genesys-messaging:region"],
             "environment": stack_config["genesys-messaging:environment"],
         }, f"config.{stack}.json {rule_id}: {values} disagrees with Pulumi.{stack}.yaml"
-
-
-def test_policy_type_tokens_match_the_binding():
-    # The pack may not import program code, so it spells the tokens itself; they must not drift.
-    from components import provider_binding as binding
-
-    tokens = {
-        cls.TF_TYPE: binding.provider_schema()[cls.TF_TYPE]["token"] for cls in binding.GenesysResource.__subclasses__()
-    }
-    assert common.PROVIDER_TYPE == binding.PROVIDER_TOKEN
-    for constant in (
-        common.OAUTH_CLIENT,
-        common.AUTH_ROLE,
-        common.DEPLOYMENT,
-        common.CONFIGURATION,
-        common.INTEGRATION_ACTION,
-        common.CUSTOM_AUTH_ACTION,
-        common.FLOW,
-    ):
-        assert constant in tokens.values(), f"policy token {constant} is not one the binding registers"
-
-
-def test_policy_token_range_is_the_settings_range():
-    from components.settings import settings_schema
-
-    schema = settings_schema()["properties"]["tokenValiditySeconds"]
-    assert (schema["minimum"], schema["maximum"]) == (access_rules.TOKEN_MIN, access_rules.TOKEN_MAX)
 
 
 # --- unknown means unproven: a first preview that cannot know a value fails and says so --------------

@@ -7,8 +7,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
 
+from components import regions as regions_module
+from components.errors import InvalidConfiguration
 from components.regions import region_for_host, regions
 from tests.conftest import ROOT
 
@@ -105,3 +108,25 @@ def test_messenger_environments_seen_on_published_snippets():
     # snippets (beside apps.<domain>); the other regions' codes are unconfirmed there.
     seen = {"eu-west-1": "prod-euw1", "eu-central-1": "prod-euc1", "us-west-2": "prod-usw2"}
     assert {code: regions()[code].messenger_environment for code in seen} == seen
+
+
+def test_messenger_environment_codes_are_unique_across_regions():
+    codes = [region.messenger_environment for region in regions().values()]
+    assert len(codes) == len(set(codes)), sorted(codes)
+
+
+def test_a_duplicated_messenger_environment_code_stops_the_run(tmp_path, monkeypatch):
+    table = json.loads((ROOT / "components" / "regions.json").read_text())
+    table["regions"]["eu-central-1"]["messengerEnvironment"] = "prod-euw1"  # eu-west-1's
+    bad = tmp_path / "regions.json"
+    bad.write_text(json.dumps(table))
+    monkeypatch.setattr(regions_module, "_TABLE_FILE", bad)
+    regions.cache_clear()
+    try:
+        with pytest.raises(InvalidConfiguration) as raised:
+            regions()
+    finally:
+        regions.cache_clear()
+    message = str(raised.value)
+    assert "regions.eu-central-1.messengerEnvironment" in message and "eu-west-1" in message, message
+    assert "fix:" in message, message
