@@ -24,6 +24,7 @@ from preflight.bootstrap_org import BOOTSTRAP_DIR, bootstrap_violations
 from preflight.compare import normalise_value, short_type
 from preflight.inprocess import LOOKUP_KINDS, Declared, Run, looked_up_name, offline_id, run_bootstrap
 from preflight.policy_check import evaluate_run
+from preflight.policy_config import policy_config_violations
 from preflight.shared_org import sibling_problems
 from preflight.stacks import load_for_command, resolve
 
@@ -340,5 +341,7 @@ def run(args: argparse.Namespace) -> int:
     )
     # The org's bootstrap stack (bootstrap/ beside the stack file) must let the deployer grant in its division.
     plan.violations.extend(bootstrap_violations(run.settings, stack_file.parent / BOOTSTRAP_DIR.name))
+    # The real preview reads the stack's context from policy/config.<stack>.json: it must say what the stack says.
+    plan.violations.extend(policy_config_violations(stack_file, run.settings))
     _print(plan, args.format)
     return EXIT_PROBLEM if plan.mandatory else EXIT_OK
