@@ -14,7 +14,7 @@ ARGS   ?=
 # Another command of that shape is one more name here (and its `##` line).
 LIVE   := doctor adopt verify
 
-.PHONY: help venv test lint plan diff promote snapshot clean $(LIVE)
+.PHONY: help venv test lint plan policy-config diff promote snapshot clean $(LIVE)
 
 # The version is checked before anything is built, and a failed install leaves no .venv behind for a
 # later run (perhaps with another Python) to reuse half-built.
@@ -41,6 +41,10 @@ lint: $(VENV)/.installed
 # Silent recipe: `make plan FORMAT=json > plan.json` must write only the plan.
 plan: $(VENV)/.installed
 	@$(PY) -m preflight plan --stack $(STACK) --format $(FORMAT)
+
+## policy-config: write policy/config.$(STACK).json (the policy pack's region and environment) from the stack file
+policy-config: $(VENV)/.installed
+	@$(PY) -m preflight policy-config --stack $(STACK) --write
 
 ## diff: what differs between two stacks, resource by resource (FROM=staging TO=prod, stack names or files; FORMAT=text|markdown|json); offline
 diff: $(VENV)/.installed

@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -59,6 +60,7 @@ class ActionContract:
     @classmethod
     def of(cls, contract: Mapping[str, Any]) -> ActionContract:
         """From a data action file's `contract` ({input, output} JSON Schemas)."""
+
         def types(schema: Mapping[str, Any]) -> dict[str, str]:
             return {name: str(prop.get("type")) for name, prop in (schema.get("properties") or {}).items()}
 
@@ -142,6 +144,47 @@ def error_handling(choice: str, queue_name: str) -> str:
         queue = json.dumps(queue_name)
         return f"{indent}transferToAcd:{indent}  targetQueue:{indent}    lit:{indent}      name: {queue}"
     raise ValueError(f"flowErrorHandling {choice!r} is not one of {ERROR_HANDLING_CHOICES}")
+
+
+LANGUAGE_TAG = re.compile(r"[a-z]{2}(-[a-z]{2})?")
+"""The language codes the settings schema accepts (components/settings.schema.json sites.*.languages): lower
+case `ll` or `ll-cc`, the form of every public Archy export found (`en-us`: the blueprint's
+MergeExternalContactMessageFlow.yaml, the provider's examples/resources/genesyscloud_architect_ivr/*.yaml).
+A code lands as a YAML mapping key and a quoted scalar, which this form cannot break. Whether Architect
+publishes a flow in each such code (e.g. bare `de` rather than `de-de`) is unverified until a publish accepts it."""
+_LANGUAGES_INDENT = 4  # the placeholder's column under `supportedLanguages:`
+
+
+def flow_languages(sites: Sequence[tuple[Sequence[str], str]]) -> tuple[str, tuple[str, ...]]:
+    """The flow's default and supported languages from the sites' (languages, defaultLanguage).
+
+    Supported: the union of every site's languages, sorted. Default: the default most sites share; when
+    sites disagree evenly, the alphabetically first of the tied ones, so the result never depends on the
+    order of the sites map. Raises ValueError for a code the flow cannot hold.
+    """
+    supported = sorted({language for languages, _ in sites for language in languages})
+    defaults = Counter(default for _, default in sites)
+    if not supported or not defaults:
+        raise ValueError("no site declares a language")
+    most = max(defaults.values())
+    default = min(language for language, count in defaults.items() if count == most)
+    bad = [code for code in [*supported, default] if not LANGUAGE_TAG.fullmatch(code)]
+    if bad:
+        raise ValueError(f"language code(s) {bad} are not lower-case ll or ll-cc (e.g. en-us, de)")
+    if default not in supported:
+        raise ValueError(f"default language {default!r} is not among the sites' languages {supported}")
+    return default, tuple(supported)
+
+
+def supported_languages(languages: Sequence[str]) -> str:
+    """The {{supported_languages}} substitution: one entry per language under `supportedLanguages:`, with no
+    default language skill (the blueprint's shape). Like error_handling, it sits in a comment line and starts
+    with a line break."""
+    indent = "\n" + " " * _LANGUAGES_INDENT
+    for code in languages:
+        if not LANGUAGE_TAG.fullmatch(code):
+            raise ValueError(f"language code {code!r} is not lower-case ll or ll-cc")
+    return "".join(f"{indent}{code}:{indent}  defaultLanguageSkill:{indent}    noValue: true" for code in languages)
 
 
 def _yaml_path(path: Any) -> str:

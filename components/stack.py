@@ -11,7 +11,15 @@ from components.access import Access, AccessArgs
 from components.access_data import access_spec
 from components.crm import Crm, CrmArgs
 from components.data_actions import DataActionIntegration, DataActionIntegrationArgs, action_spec
-from components.flow_template import FLOWS_DIR, ActionContract, FlowReferences, error_handling
+from components.flow_template import (
+    FLOWS_DIR,
+    ActionContract,
+    FlowError,
+    FlowReferences,
+    error_handling,
+    flow_languages,
+    supported_languages,
+)
 from components.inbound_flow import InboundMessageFlow, InboundMessageFlowArgs
 from components.messaging_queue import MessagingQueue, MessagingQueueArgs
 from components.messenger_identity import MessengerIdentity, MessengerIdentityArgs
@@ -93,6 +101,13 @@ def build(settings: Settings) -> dict[str, Any]:
     contracts = {
         (category, name): ActionContract.of(action_spec(file)["contract"]) for category, name, _, file in wired
     }
+    # The flow speaks every site's languages; its default is the one most sites default to (flow_languages).
+    try:
+        default_language, languages = flow_languages(
+            [(site.languages, site.default_language) for site in settings.sites]
+        )
+    except ValueError as error:
+        raise FlowError("inbound_message.yaml", [f"{error}; fix: the sites' languages in {settings.source}"]) from None
     flow = InboundMessageFlow(
         "inbound-flow",
         InboundMessageFlowArgs(
@@ -107,6 +122,8 @@ def build(settings: Settings) -> dict[str, Any]:
                 "contacts_category": contacts_category,
                 **{placeholder: name for placeholder, (name, _) in CONTACT_ACTIONS.items()},
                 "error_handling": error_handling(settings.flow_error_handling, queue.queue_name),
+                "default_language": default_language,
+                "supported_languages": supported_languages(languages),
             },
             references=FlowReferences(queue_names=frozenset({queue.queue_name}), data_actions=contracts),
             data_action_ids=list(flow_actions.values()),

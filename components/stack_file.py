@@ -39,6 +39,8 @@ class StackConfig:
     """Dotted paths of the `secure:` values, e.g. `genesys-messaging:crm.password`."""
     placeholders: frozenset[str] = frozenset()
     """Dotted paths of `secure:` values that are still the committed placeholder, not a real secret."""
+    environments: tuple[str, ...] = ()
+    """The Pulumi ESC environments the stack file imports (`environment:`), whose values it lacks here."""
 
 
 def _is_secure(node: Any) -> bool:
@@ -162,6 +164,12 @@ def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPA
             secret_keys.add(key)
         # Pulumi hands strings through as they are and every other value JSON-encoded.
         config[key] = resolved if isinstance(resolved, str) else json.dumps(resolved)
+    imported = document.get("environment") or []
+    # `environment:` is a list of environment names, or an inline definition with `imports:` (stack settings file
+    # reference: https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file).
+    if isinstance(imported, dict):
+        imported = imported.get("imports") or []
+    environments = tuple(str(e) for e in imported if isinstance(e, str)) if isinstance(imported, list) else ()
     return StackConfig(
         stack=stack,
         source=name,
@@ -169,4 +177,123 @@ def read_stack_file(path: Path, reveal: Callable[[str], str] = lambda _path: OPA
         secret_keys=frozenset(secret_keys),
         encrypted=frozenset(path for path, _ in found),
         placeholders=frozenset(path for path, placeholder in found if placeholder),
+        environments=environments,
+    )
+
+
+# --- values an ESC user has, without the CLI ---------------------------------------------------------
+#
+# A stack whose settings live in a Pulumi ESC environment (`environment:` in the stack file) holds few keys of
+# its own. What the user can produce is one of two JSON documents:
+#
+# - `pulumi config --json --open --stack <stack>`: key -> {"value"?, "objectValue"?, "secret": bool}; "When the
+#   value is encrypted and --show-secrets was not passed, the value will not be set" (pulumi/pulumi
+#   pkg/cmd/pulumi/config.go, configValueJSON), and a secret inside an object reads "[secret]" (the blinding
+#   decrypter). Nothing secret is in the file.
+# - `pulumi env open <org>/<env>` (JSON, the default format: https://www.pulumi.com/docs/iac/cli/commands/pulumi_env_open/):
+#   the evaluated environment, whose `pulumiConfig` holds the stack config it exposes
+#   (https://www.pulumi.com/docs/esc/integrations/infrastructure/pulumi-iac/). It shows secrets in plain text and
+#   does not mark them, so every value at a secret setting's path is taken as set and replaced on reading.
+#
+# Either way a secret is known as set, never kept: its value becomes OPAQUE_SECRET before anything else sees it.
+# Keys without a namespace take the project's (https://www.pulumi.com/docs/iac/concepts/config/), and a key the
+# stack file sets itself wins, as Pulumi resolves pulumiConfig against explicit stack configuration
+# (https://www.pulumi.com/docs/esc/environments/syntax/reserved-properties/environment-variables/, Precedence).
+
+
+@dataclass(frozen=True)
+class ExternalValues:
+    """Config a stack receives from outside its file (an ESC environment), as read from a values file."""
+
+    source: str
+    config: dict[str, Any]
+    """Full key -> value (objects as objects); every secret already OPAQUE_SECRET."""
+    secrets: frozenset[str]
+    """Dotted paths of the secrets known as set, e.g. `genesys-messaging:crm.apiToken`."""
+
+
+def _mask(node: Any, path: str, secret_paths: frozenset[str], found: set[str]) -> Any:
+    """The value with every secret leaf replaced by OPAQUE_SECRET: at a secret setting's path, or blinded."""
+    if (path in secret_paths or node == OPAQUE_SECRET) and node is not None:
+        found.add(path)
+        return OPAQUE_SECRET
+    if isinstance(node, dict):
+        return {k: _mask(v, f"{path}.{k}", secret_paths, found) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_mask(v, f"{path}[{i}]", secret_paths, found) for i, v in enumerate(node)]
+    return node
+
+
+def _full_key(key: Any, namespace: str, source: str) -> str:
+    if not isinstance(key, str) or not key:
+        raise StackFileError(f"{source}: a config key is not a name; fix: produce the file with pulumi config --json")
+    return key if ":" in key else f"{namespace}:{key}"
+
+
+def read_values_file(path: Path, namespace: str, secret_paths: frozenset[str]) -> ExternalValues:
+    """Read the JSON of `pulumi config --json` or `pulumi env open`; `secret_paths` are the dotted paths
+    (`<namespace>:crm.apiToken`) of the settings that are secrets. Raises StackFileError naming the file."""
+    name = path.name
+    try:
+        document = json.loads(_read_text(path))
+    except ValueError as error:
+        raise StackFileError(
+            f"{name}: not JSON ({error.__class__.__name__}); fix: give the output of "
+            "pulumi config --json --open --stack <stack>, or of pulumi env open <env>"
+        ) from None
+    if not isinstance(document, dict):
+        raise StackFileError(f"{name}: expected a JSON object; fix: give the output of pulumi config --json")
+    found: set[str] = set()
+    config: dict[str, Any] = {}
+    if "pulumiConfig" in document:  # pulumi env open
+        exposed = document["pulumiConfig"]
+        if not isinstance(exposed, dict):
+            raise StackFileError(f"{name}: pulumiConfig is not an object; fix: give the output of pulumi env open")
+        for key, value in exposed.items():
+            full = _full_key(key, namespace, name)
+            config[full] = _mask(value, full, secret_paths, found)
+    else:  # pulumi config --json
+        for key, entry in document.items():
+            full = _full_key(key, namespace, name)
+            if not isinstance(entry, dict) or "secret" not in entry:
+                raise StackFileError(
+                    f"{name}: {printable(full)} is not a pulumi config --json entry "
+                    '({"value": ..., "secret": ...}); fix: give the output of pulumi config --json'
+                )
+            if "objectValue" in entry:
+                value = entry["objectValue"]
+            elif "value" in entry:
+                value = entry["value"]
+            elif entry["secret"]:
+                value = OPAQUE_SECRET  # set, and not shown without --show-secrets
+            else:
+                raise StackFileError(f"{name}: {printable(full)} has no value; fix: regenerate the file")
+            if entry["secret"] and not isinstance(value, dict | list):
+                value = OPAQUE_SECRET
+            config[full] = _mask(value, full, secret_paths, found)
+    _refuse_values_config_cannot_hold(name, config)
+    return ExternalValues(source=name, config=config, secrets=frozenset(found))
+
+
+def with_external_values(stack: StackConfig, values: ExternalValues) -> StackConfig:
+    """The stack as the CLI would run it with its environment opened: the file's own keys win."""
+    config = dict(stack.config)
+    secret_keys = set(stack.secret_keys)
+    encrypted = set(stack.encrypted)
+    for key, value in values.config.items():
+        if key in config:
+            continue
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+        mine = {p for p in values.secrets if p == key or p.startswith((key + ".", key + "["))}
+        if mine:
+            secret_keys.add(key)
+            encrypted |= mine
+    return StackConfig(
+        stack=stack.stack,
+        source=f"{stack.source} + {values.source}",
+        config=config,
+        secret_keys=frozenset(secret_keys),
+        encrypted=frozenset(encrypted),
+        placeholders=stack.placeholders,
+        environments=stack.environments,
     )

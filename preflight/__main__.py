@@ -21,6 +21,7 @@ COMMANDS = {
     "adopt": "find objects the stack declares that already exist in the org and write a pulumi import file",
     "verify": "prove one signed-in conversation end to end on the org after a deploy, or name the failing link",
     "migrate": "carry Sunshine Conversations users over as External Contacts, and map the app's webhooks",
+    "policy-config": "write policy/config.<stack>.json (the policy pack's region and environment) from the stack",
 }
 
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Import only the command asked for (doctor pulls in an HTTP client that plan does not need).
     chosen = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
-    modules = {name: importlib.import_module(f"preflight.{name}") for name in chosen}
+    modules = {name: importlib.import_module(f"preflight.{name.replace('-', '_')}") for name in chosen}
     for name, help_text in COMMANDS.items():
         subparser = commands.add_parser(name, help=help_text, description=help_text)
         if name in modules:

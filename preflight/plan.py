@@ -17,15 +17,24 @@ from pathlib import Path
 from typing import Any
 
 from components.errors import InvalidConfiguration
-from components.stack_file import StackConfig, StackFileError, read_stack_file
+from components.settings import secret_paths
+from components.settings_model import NAMESPACE
+from components.stack_file import (
+    StackConfig,
+    StackFileError,
+    read_stack_file,
+    read_values_file,
+    with_external_values,
+)
 from components.visible_text import printable, printable_lines
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
 from preflight.bootstrap_org import BOOTSTRAP_DIR, bootstrap_violations
 from preflight.compare import normalise_value, short_type
-from preflight.inprocess import LOOKUP_KINDS, Declared, Run, looked_up_name, offline_id, run_bootstrap
+from preflight.inprocess import LOOKUP_KINDS, Declared, Run, looked_up_name, offline_id, run_bootstrap, run_program
 from preflight.policy_check import evaluate_run
+from preflight.policy_config import policy_config_violations
 from preflight.shared_org import sibling_problems
-from preflight.stacks import load_for_command, resolve
+from preflight.stacks import Plan, load_for_command, resolve
 
 KEY_INPUTS_FILE = Path(__file__).with_name("key_inputs.json")
 
@@ -276,6 +285,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument(
+        "--values-file",
+        type=Path,
+        help="config the stack gets from a Pulumi ESC environment: the JSON of `pulumi config --json --open` or of "
+        "`pulumi env open <env>` (secrets are taken as set and never shown)",
+    )
+    parser.add_argument(
         "--require-real-secrets",
         action="store_true",
         help="fail (not just warn) on a secret that is still the committed placeholder (the deploy workflow)",
@@ -310,12 +325,48 @@ def _run_bootstrap_plan(args: argparse.Namespace) -> int:
     return EXIT_PROBLEM if plan.mandatory else EXIT_OK
 
 
+def _load_with_values(ref: str, values_file: Path) -> list[Plan] | int:
+    """The stack planned with the values its ESC environment gives it (stack_file.read_values_file)."""
+    try:
+        stack = read_stack_file(resolve(ref))
+        secrets = frozenset(f"{NAMESPACE}:{path}" for path in secret_paths())
+        stack = with_external_values(stack, read_values_file(values_file, NAMESPACE, secrets))
+        return [Plan(label=stack.stack, stack=stack, run=run_program(stack))]
+    except StackFileError as error:
+        print(printable_lines(f"error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidConfiguration as error:
+        print(printable_lines(str(error)), file=sys.stderr)
+        return EXIT_PROBLEM
+
+
+def _environment_hint(ref: str) -> None:
+    """A stack importing ESC environments lacks their keys here: say how to give them."""
+    try:
+        stack = read_stack_file(resolve(ref))
+    except StackFileError:
+        return
+    if stack.environments:
+        names = ", ".join(stack.environments)
+        print(
+            printable_lines(
+                f"note: {stack.source} imports the Pulumi ESC environment(s) {names}, whose values are not in the "
+                f"file; fix: pulumi config --json --open --stack {stack.stack} > values.json, "
+                "then add --values-file values.json"
+            ),
+            file=sys.stderr,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     if args.bootstrap:
         return _run_bootstrap_plan(args)
     # An absolute path is always taken as a file, never as a stack name.
-    outcome = load_for_command([str(args.config_file.resolve()) if args.config_file else args.stack])
+    ref = str(args.config_file.resolve()) if args.config_file else args.stack
+    outcome = _load_with_values(ref, args.values_file) if args.values_file else load_for_command([ref])
     if isinstance(outcome, int):
+        if outcome == EXIT_PROBLEM and not args.values_file:
+            _environment_hint(ref)
         return outcome
     planned = outcome[0]
     run = planned.run
@@ -340,5 +391,7 @@ def run(args: argparse.Namespace) -> int:
     )
     # The org's bootstrap stack (bootstrap/ beside the stack file) must let the deployer grant in its division.
     plan.violations.extend(bootstrap_violations(run.settings, stack_file.parent / BOOTSTRAP_DIR.name))
+    # The real preview reads the stack's context from policy/config.<stack>.json: it must say what the stack says.
+    plan.violations.extend(policy_config_violations(stack_file, run.settings))
     _print(plan, args.format)
     return EXIT_PROBLEM if plan.mandatory else EXIT_OK

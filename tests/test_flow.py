@@ -33,6 +33,8 @@ SUBSTITUTIONS = {
     "contacts_read_action": "Get the conversation's external contact",
     "contacts_merge_action": "Merge contact into the customer's",
     "error_handling": "\n      disconnect:\n        none: true",
+    "default_language": "en-us",
+    "supported_languages": "\n    en-us:\n      defaultLanguageSkill:\n        noValue: true",
 }
 CRM, CONTACTS = "stg-CRM Data Actions", "stg-Genesys Cloud Data Actions"
 # Written by hand: the CRM contract the ticketing presets keep (lookup: externalId -> customerId,

@@ -36,6 +36,8 @@ SUBSTITUTIONS = {
     "contacts_read_action": CONVERSATION_CONTACT[1],
     "contacts_merge_action": CONTACT_MERGE[1],
     "error_handling": error_handling("disconnect", QUEUE),
+    "default_language": "en-us",
+    "supported_languages": "\n    en-us:\n      defaultLanguageSkill:\n        noValue: true",
 }
 SUB = "auth0|5f1c9a"
 CONVERSATION = "6f1b7a4e-0d2c-4f7e-9a55-2b1f0c3d4e5f"

@@ -72,12 +72,13 @@ def _rewrite_stack(path: Path, stack: str) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def _rewrite_policy_config(path: Path, stack: str) -> None:
-    """What the README asks of a team moving region: the policy config follows the stack."""
-    document = json.loads(path.read_text())
-    for values in document.values():
-        values["region"] = FORK["region"][stack]
-    path.write_text(json.dumps(document, indent=2) + "\n")
+def _regenerate_policy_config(fork: Path, stack: str) -> None:
+    """What the README asks of a team moving region: the command that derives the policy config from the stack."""
+    command = [sys.executable, "-m", "preflight", "policy-config", "--stack", stack, "--write"]
+    result = subprocess.run(command, cwd=fork, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"{' '.join(command)}: {result.stderr}"
+    written = json.loads((fork / "policy" / f"config.{stack}.json").read_text())
+    assert {v["region"] for v in written.values()} == {FORK["region"][stack]}, written
 
 
 def _rewrite_bootstrap(folder: Path) -> None:
@@ -116,7 +117,7 @@ def test_a_fork_with_other_valid_values_passes_the_suite(tmp_path: Path):
         (fork / ".venv").symlink_to(ROOT / ".venv")
     for stack in ("staging", "prod"):
         _rewrite_stack(fork / f"Pulumi.{stack}.yaml", stack)
-        _rewrite_policy_config(fork / "policy" / f"config.{stack}.json", stack)
+        _regenerate_policy_config(fork, stack)
     _rewrite_bootstrap(fork / "bootstrap")
     assert "eu-west-1" not in (fork / "Pulumi.prod.yaml").read_text()
     env = {**os.environ, NESTED: "1", "PYTHONDONTWRITEBYTECODE": "1"}

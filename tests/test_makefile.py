@@ -103,6 +103,7 @@ def recipe(*args: str) -> list[list[str]]:
         (["promote"], "promote --from staging --to prod --format text"),
         (["promote", "FROM=staging", "TO=prod", "FORMAT=json"], "promote --from staging --to prod --format json"),
         (["plan", "STACK=prod", "FORMAT=markdown"], "plan --stack prod --format markdown"),
+        (["policy-config", "STACK=prod"], "policy-config --stack prod --write"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else None,
 )
@@ -110,7 +111,7 @@ def test_each_target_runs_its_preflight_command(args: list[str], expected: str):
     (command,) = recipe(*args)
     assert command == [*PREFLIGHT, *expected.split()], command
     # The command's own parser accepts it: the options exist and the values are among its choices.
-    module = importlib.import_module(f"preflight.{command[3]}")
+    module = importlib.import_module(f"preflight.{command[3].replace('-', '_')}")
     parser = argparse.ArgumentParser(exit_on_error=False)
     module.add_arguments(parser)
     parser.parse_args(command[4:])

@@ -101,6 +101,11 @@ def test_a_different_site_language_list_fails(capsys, tmp_path):
         config[f"{NS}:sites"]["www"]["languages"] = ["en-us", "nl"]
 
     found = {(r["check"], r["subject"]): r["message"] for r in reasons(capsys, altered_stack(tmp_path, edit))}
+    # The flow speaks the sites' languages: staging's flow has German, this prod's has not.
+    flow = found.pop(("flow content", "Flow inbound-flow-flow"))
+    assert "-    de:" in flow and "+    de:" not in flow, flow
+    substitution = found.pop(("resources", "Flow inbound-flow-flow"))
+    assert substitution.startswith("substitutions.supported_languages differs"), substitution
     assert found == {
         ("config", f"{NS}:sites.www.languages"): 'differs (staging ["en-us", "nl", "de"], prod ["en-us", "nl"])',
         ("resources", "WebdeploymentsConfiguration site-www-configuration"): (
@@ -125,8 +130,9 @@ def test_an_altered_flow_fails_on_flow_content(capsys, monkeypatch, tmp_path):
     template = Path(stacks.PROJECT_ROOT / "flows" / "inbound_message.yaml")
     altered = tmp_path / "inbound_message.yaml"
     text = template.read_text()
-    assert "  defaultLanguage: en-us\n" in text
-    altered.write_text(text.replace("  defaultLanguage: en-us\n", "  defaultLanguage: nl\n", 1))
+    assert "  startUpRef: " in text
+    other = '  startUpRef: "/inboundShortMessage/states/state[Other]"\n  #'
+    altered.write_text(text.replace("  startUpRef: ", other, 1))
     load = stacks.load
 
     def load_with_altered_flow(ref, root=stacks.PROJECT_ROOT):
@@ -140,8 +146,8 @@ def test_an_altered_flow_fails_on_flow_content(capsys, monkeypatch, tmp_path):
     code, out, _ = promote_to(capsys, "prod")
     assert code == 1
     assert "[flow content] Flow inbound-flow-flow: the rendered flow differs after substitution" in out
-    assert "-  defaultLanguage: en-us" in out
-    assert "+  defaultLanguage: nl" in out
+    assert '-  startUpRef: "/inboundShortMessage/states/state[Identify and route_10]"' in out
+    assert '+  startUpRef: "/inboundShortMessage/states/state[Other]"' in out
 
 
 def test_allowed_differences_come_from_the_data_file(capsys):

@@ -143,7 +143,9 @@ def test_plan_job_runs_the_markdown_plan_of_both_stacks_without_secrets() -> Non
     # plan's own, and make reports every failed recipe as its own 2.
     assert re.search(r"-m preflight plan --stack \"\$stack\"", commands), "the plan job must run the offline plan"
     assert "make -s plan" not in commands, "make turns the plan's exit 1 into 2; run python -m preflight plan"
-    assert re.search(r"for stack in staging prod", commands), "the plan job must plan staging and prod"
+    assert job["needs"] == "stacks", "the plan job must plan the stacks the stack files list"
+    assert re.search(r"for stack in \$\(jq -r '\.\[\]' <<< \"\$STACKS\"\)", commands), commands
+    assert "needs.stacks.outputs.stacks" in yaml.safe_dump(job), "the plan job must read the listed stacks"
     text = yaml.safe_dump(job)
     assert "secrets." not in text, "the plan job must reference no secret (fork PRs have none)"
     for name in (*GENESYS_SECRETS, *STATE_SECRETS, "PULUMI_ACCESS_TOKEN"):
@@ -154,11 +156,59 @@ def test_plan_job_runs_the_markdown_plan_of_both_stacks_without_secrets() -> Non
     assert "pr-number" in commands, "the plan artifact must carry the PR number"
 
 
+# --- the stack list: the stack files, so a third stack needs no workflow edit ----------------------------
+
+PREVIEW_ENVIRONMENT = "${{ matrix.stack == 'prod' && 'production-preview' || format('{0}-preview', matrix.stack) }}"
+
+
+def assert_matrix_of_listed_stacks(job: dict[str, Any]) -> None:
+    assert job["needs"] == "stacks", job.get("needs")
+    assert job["strategy"]["matrix"] == {"stack": "${{ fromJSON(needs.stacks.outputs.stacks) }}"}, job["strategy"]
+    assert job["environment"]["name"] == PREVIEW_ENVIRONMENT, job["environment"]
+
+
+def _list_stacks(name: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    (step,) = [s for s in steps(workflow(name)["jobs"]["stacks"]) if s.get("id") == "list"]
+    output = folder / "github-output"
+    output.write_text("")
+    env = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output)}
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=folder, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "drift.yml"])
+def test_a_third_stack_file_joins_every_matrix_without_a_workflow_edit(tmp_path: Path, name: str) -> None:
+    for file in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "Pulumi.uat.yaml", "Pulumi.uat.yml.bak"):
+        (tmp_path / file).write_text("config: {}\n")
+    result = _list_stacks(name, tmp_path)
+    assert result.returncode == 0, result.stderr
+    (line,) = (tmp_path / "github-output").read_text().splitlines()
+    assert line.startswith("stacks=") and json.loads(line.removeprefix("stacks=")) == ["prod", "staging", "uat"]
+    job = workflow(name)["jobs"]["stacks"]
+    assert job["permissions"] == {"contents": "read"}, job["permissions"]
+    assert job["outputs"] == {"stacks": "${{ steps.list.outputs.stacks }}"}, job["outputs"]
+
+
+@pytest.mark.parametrize("bad", ["Pulumi.$(id).yaml", "Pulumi.a b.yaml", "Pulumi.-x.yaml"])
+def test_a_stack_file_name_that_is_no_stack_name_stops_the_list(tmp_path: Path, bad: str) -> None:
+    (tmp_path / "Pulumi.prod.yaml").write_text("config: {}\n")
+    (tmp_path / bad).write_text("config: {}\n")
+    result = _list_stacks("drift.yml", tmp_path)
+    assert result.returncode != 0 and "stack files must be" in result.stderr, result
+    assert (tmp_path / "github-output").read_text() == "", "nothing may reach the matrix"
+
+
+def test_the_committed_stack_files_are_the_listed_stacks(tmp_path: Path) -> None:
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        shutil.copy2(path, tmp_path / path.name)
+    result = _list_stacks("pull-request.yml", tmp_path)
+    listed = json.loads((tmp_path / "github-output").read_text().removeprefix("stacks="))
+    assert result.returncode == 0 and listed == sorted(p.name[7:-5] for p in ROOT.glob("Pulumi.*.yaml")), listed
+
+
 def test_live_preview_runs_only_for_branches_of_this_repository_with_the_policy_pack() -> None:
     job = workflow("pull-request.yml")["jobs"]["preview"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"], job.get("if")
-    stacks = {entry["stack"] for entry in job["strategy"]["matrix"]["include"]}
-    assert stacks == {"staging", "prod"}, stacks
+    assert_matrix_of_listed_stacks(job)
     preview = runs(job)
     for flag in ("pulumi preview", "--diff", "--policy-pack policy"):
         assert flag in preview, f"the preview job must run {flag}"
@@ -457,7 +507,9 @@ def test_drift_check_runs_nightly_and_only_the_report_job_writes_issues() -> Non
     flow = workflow("drift.yml")
     assert flow["on"]["schedule"], "drift.yml must run on a schedule"
     check, report = flow["jobs"]["check"], flow["jobs"]["report"]
-    assert {e["stack"] for e in check["strategy"]["matrix"]["include"]} == {"staging", "prod"}
+    assert_matrix_of_listed_stacks(check)
+    assert "stacks" in report["needs"] and "JSON.parse(process.env.STACKS)" in report["steps"][-1]["with"]["script"]
+    assert report["steps"][-1]["env"]["STACKS"] == "${{ needs.stacks.outputs.stacks }}", report["steps"][-1]["env"]
     refreshes, previews = pulumi_commands(check, "refresh"), pulumi_commands(check, "preview")
     assert refreshes and previews, runs(check)
     for command in refreshes + previews:
