@@ -6,7 +6,8 @@ It ends with issue 27's targets, each as met or not met with its figures.
     .venv/bin/python scripts/benchmark_plan.py            # 7 runs per case
     .venv/bin/python scripts/benchmark_plan.py --runs 11
 
-Each case runs as a separate process (what a user or CI pays), median of the runs after one warm-up.
+Each case runs as a separate process (what a user or CI pays), median of the runs after one warm-up;
+the runs go round the cases in turn, so a passing load on a shared machine weighs on each alike.
 The baseline is a bare `python -c "import pulumi"` on the same machine in the same run, so the ratio
 holds across machines of different speed. Generated stacks copy prod and replace its sites.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -50,17 +52,31 @@ def stack_with_sites(count: int, directory: Path) -> Path:
     return path
 
 
-def median_seconds(command: list[str], runs: int) -> tuple[float, float, float]:
-    """(min, median, max) wall seconds of the command over `runs` runs, after one warm-up."""
-    subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
-    times = []
+# As a user's Python runs: with bytecode cached by the warm-up. A shell with PYTHONDONTWRITEBYTECODE
+# set would otherwise compile the project's modules from source in every run (about 60 ms of plan prod).
+_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def _timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, check=False, env=_ENV)
+    if result.returncode not in (0, 1):
+        sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr.decode()}")
+    return time.perf_counter() - start
+
+
+def measure(cases: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float, float]]:
+    """(min, median, max) wall seconds of each command, after one warm-up each.
+
+    Round by round, each case once a round: a load that comes and goes on a shared machine then
+    weighs on every case alike, so the ratios hold better than the seconds."""
+    for command in cases.values():
+        _timed(command)
+    times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs):
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-        if result.returncode not in (0, 1):
-            sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr.decode()}")
-    return min(times), statistics.median(times), max(times)
+        for name, command in cases.items():
+            times[name].append(_timed(command))
+    return {name: (min(t), statistics.median(t), max(t)) for name, t in times.items()}
 
 
 def floor_program(sites: int) -> None:
@@ -101,18 +117,20 @@ def main() -> None:
         floor_program(args.floor_program)
         return
 
-    baseline = median_seconds([sys.executable, "-c", "import pulumi"], args.runs)
-    rows = [("import pulumi (baseline)", baseline)]
     plan = [sys.executable, "-m", "preflight", "plan", "--format", "json"]
-    rows.append(("plan prod", median_seconds([*plan, "--stack", "prod"], args.runs)))
     floor = [sys.executable, __file__, "--floor-program"]
     sites = sorted(args.sites)
     with tempfile.TemporaryDirectory() as tmp:
+        cases = {
+            "import pulumi (baseline)": [sys.executable, "-c", "import pulumi"],
+            "plan prod": [*plan, "--stack", "prod"],
+        }
         for count in sites:
-            path = stack_with_sites(count, Path(tmp))
-            rows.append((f"plan {count} sites", median_seconds([*plan, "--config-file", str(path)], args.runs)))
-    for count in sites:
-        rows.append((f"Pulumi floor {count} sites", median_seconds([*floor, str(count)], args.runs)))
+            cases[f"plan {count} sites"] = [*plan, "--config-file", str(stack_with_sites(count, Path(tmp)))]
+        for count in sites:
+            cases[f"Pulumi floor {count} sites"] = [*floor, str(count)]
+        rows = list(measure(cases, args.runs).items())
+    baseline = rows[0][1]
     medians = {name: mid for name, (_, mid, _) in rows}
 
     def per_site(prefix: str) -> float:
