@@ -32,9 +32,9 @@ venv: $(VENV)/.installed
 # In parallel (pytest-xdist), then the fork test alone: it reruns what every worker recorded (tests/conftest.py).
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
-	@rm -f $(VENV)/seen-committed.txt
-	$(PY) -m pytest -q -n auto --ignore=tests/test_fork.py --record-committed=$(VENV)/seen-committed.txt
-	$(PY) -m pytest -q -n auto tests/test_fork.py --rerun-committed=$(VENV)/seen-committed.txt
+	seen=$$(mktemp) && trap 'rm -f "$$seen"' EXIT \
+		&& $(PY) -m pytest -q -n auto --ignore=tests/test_fork.py --record-committed="$$seen" \
+		&& $(PY) -m pytest -q -n auto tests/test_fork.py --rerun-committed="$$seen"
 
 ## lint: ruff only
 lint: $(VENV)/.installed
