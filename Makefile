@@ -29,9 +29,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 venv: $(VENV)/.installed
 
 ## test: lint and run every test (what CI runs)
+# In parallel (pytest-xdist), then the fork test alone: it reruns what every worker recorded (tests/conftest.py).
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	seen=$$(mktemp) && trap 'rm -f "$$seen"' EXIT \
+		&& $(PY) -m pytest -q -n auto --ignore=tests/test_fork.py --record-committed="$$seen" \
+		&& $(PY) -m pytest -q -n auto tests/test_fork.py --rerun-committed="$$seen"
 
 ## lint: ruff only
 lint: $(VENV)/.installed

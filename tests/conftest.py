@@ -14,7 +14,10 @@ Which tests can see the committed stack files is recorded while they run (`SEES_
 that open one (or a policy config beside them) or spawn a process (which may), and those that use
 a fixture whose set-up did (a cached value, like the `run` fixture's, hides the open).
 tests/test_fork.py runs last and reruns exactly those with a fork's values; a test that sees none of
-these files cannot tell a fork from this repository.
+these files cannot tell a fork from this repository. Under pytest-xdist each worker records its own
+tests, and the record of one worker is not the suite's: so `make test` runs the suite in parallel
+without the fork test, writing the union of every worker's record (`--record-committed FILE`, the
+controller collects them), then the fork test alone reading it (`--rerun-committed FILE`).
 
 Secrets in the stack files are `secure:` placeholders; here each one is revealed as a unique
 sentinel so the tests can prove no secret reaches an output or a plain-text input.
@@ -85,6 +88,28 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     if FIXTURES_SEEING & set(getattr(item, "fixturenames", ())):
         SEES_COMMITTED.add(item.nodeid)
     _current_test[0] = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fork", "the fork test's record (tests/test_fork.py)")
+    group.addoption("--record-committed", metavar="FILE", help="write the tests that saw a committed stack file")
+    group.addoption("--rerun-committed", metavar="FILE", help="the fork test reruns the tests this record names")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):  # an xdist worker: its record goes to the controller
+        config.workeroutput["sees_committed"] = sorted(SEES_COMMITTED)
+        return
+    record = config.getoption("record_committed")
+    if record:
+        Path(record).write_text("".join(f"{test}\n" for test in sorted(SEES_COMMITTED)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """xdist's controller: each worker's record joins the suite's (a worker that crashed sent none)."""
+    SEES_COMMITTED.update(getattr(node, "workeroutput", {}).get("sees_committed", ()))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,12 +4,15 @@ The committed stack files are a team's own settings: a team adopting the project
 example values with theirs (another region, domains, identity provider, CRM, prefix, queue). This
 test does exactly that in a scratch copy of the repository, then runs the tests there that could see
 the committed stack files (tests/conftest.py records them while the suite runs; this test runs last).
-Run on its own, it reruns the whole suite. Tests that need known values read tests/fixtures/; tests
-that read the committed stacks assert properties.
+Run on its own, it reruns the whole suite. Under pytest-xdist a worker knows only its own tests, so
+`make test` runs this test in a pass of its own after the parallel one, with the union of the
+workers' record (`--rerun-committed`, tests/conftest.py); a worker given no record reruns everything.
+Tests that need known values read tests/fixtures/; tests that read the committed stacks assert properties.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -106,8 +109,36 @@ def test_a_fixture_whose_set_up_read_a_committed_stack_file_marks_every_test_tha
     assert "run" in FIXTURES_SEEING
 
 
+def selected_tests(config: pytest.Config) -> list[str]:
+    """What the fork reruns: the record of an earlier pass, else this session's; none means everything."""
+    record = config.getoption("rerun_committed")
+    if record:
+        seen = set(Path(record).read_text().splitlines())  # a missing record fails here, not by rerunning nothing
+    elif hasattr(config, "workerinput"):
+        return []  # an xdist worker saw only its own share of the suite
+    else:
+        seen = SEES_COMMITTED
+    return sorted(test for test in seen if not test.startswith("tests/test_fork.py"))
+
+
+def test_the_parallel_pass_records_every_workers_tests_for_the_fork(tmp_path: Path):
+    # Two workers, a test that opens a committed stack file and one that sees none. The controller runs
+    # no test itself: the record it writes names the first only if it collected the workers' records.
+    sees = "tests/test_fork.py::test_a_test_that_opens_a_committed_stack_file_or_spawns_a_process_is_rerun_in_the_fork"
+    blind = "tests/test_schema_check.py::test_hand_written_cases_the_check_proves_valid"
+    record = tmp_path / "seen.txt"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "each"]
+    result = subprocess.run(
+        [*command, f"--record-committed={record}", sees, blind], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "bringing up nodes" in result.stdout, result.stdout[-2000:]  # xdist's workers ran the tests
+    seen = record.read_text().splitlines()
+    assert sees in seen and not any(test.startswith(blind) for test in seen), seen
+
+
 @pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="this is the fork's own run")
-def test_a_fork_with_other_valid_values_passes_the_suite(tmp_path: Path):
+def test_a_fork_with_other_valid_values_passes_the_suite(tmp_path: Path, pytestconfig: pytest.Config):
     fork = tmp_path / "fork"
     for name in _tracked_files():
         target = fork / name
@@ -121,9 +152,11 @@ def test_a_fork_with_other_valid_values_passes_the_suite(tmp_path: Path):
     _rewrite_bootstrap(fork / "bootstrap")
     assert "eu-west-1" not in (fork / "Pulumi.prod.yaml").read_text()
     env = {**os.environ, NESTED: "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    # The tests of this session that could see the committed stacks; none recorded: this test runs alone.
-    selected = sorted(test for test in SEES_COMMITTED if not test.startswith("tests/test_fork.py"))
+    # The tests that could see the committed stacks; none recorded: this test runs alone.
+    selected = selected_tests(pytestconfig)
     command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--ignore=tests/test_fork.py"]
+    if importlib.util.find_spec("xdist") is not None:
+        command += ["-n", "auto"]
     result = subprocess.run(
         [*command, *(selected or ["tests"])],
         cwd=fork,
