@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 from components.settings import project_config_declarations, settings_schema
-from tests.conftest import ROOT
+from tests import docs_text
 
 
 def readme_config_rows() -> dict[str, list[str]]:
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    section = docs_text.section("Configuration")
     rows = {}
     for line in section.splitlines():
         match = re.match(r"^\| `([A-Za-z]+)` \|(.*)\|$", line)
@@ -29,3 +28,16 @@ def test_every_declared_key_is_documented_with_its_default():
             assert default == f"`{declaration['default']}`" or (declaration["default"] == "" and default == '`""`'), key
         else:
             assert default == "required", f"{key}: README says default {default!r}, Pulumi.yaml declares none"
+
+
+def test_no_document_runs_a_python_a_fresh_clone_lacks():
+    # A fresh clone's `python` lacks the requirements: every command says `.venv/bin/python` (which the
+    # make targets create) or is a make target.
+    bare = re.compile(r"(?<![\w/.-])python3?(?:\.\d+)? (?:-m |scripts/)")
+    found = [
+        f"{path.relative_to(docs_text.ROOT)}:{number}: {line.strip()}"
+        for path in docs_text.documents()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if bare.search(line)
+    ]
+    assert not found, "\n".join(found)
