@@ -41,3 +41,27 @@ def test_no_document_runs_a_python_a_fresh_clone_lacks():
         if bare.search(line)
     ]
     assert not found, "\n".join(found)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_between_the_documents_resolves():
+    # The README and docs/ link into each other by file and heading; a moved or renamed section breaks them.
+    broken = []
+    for path in docs_text.documents():
+        text = path.read_text()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file, _, anchor = target.partition("#")
+            linked = (path.parent / file).resolve() if file else path
+            if not linked.is_file():
+                broken.append(f"{path.name}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md":
+                headings = re.findall(r"^#{1,6} (.+)$", linked.read_text(), re.M)
+                if anchor not in {_anchor(h) for h in headings}:
+                    broken.append(f"{path.name}: {target} (no such heading)")
+    assert not broken, "\n".join(broken)
