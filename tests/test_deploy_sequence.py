@@ -22,6 +22,7 @@ import yaml
 
 from components import provider_binding as binding
 from components.settings import secret_paths
+from tests import docs_text
 from tests.conftest import ROOT
 
 VERSION = (ROOT / ".pulumi-version").read_text().strip()
@@ -36,9 +37,8 @@ CLIENT = ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET")
 
 
 def section(title: str) -> str:
-    """A README section's own text, up to its first subsection."""
-    text = (ROOT / "README.md").read_text().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
-    return text.split("\n### ", 1)[0]
+    """A section's own text (README.md or docs/*.md), up to its first subsection."""
+    return docs_text.section(title, subsections=False)
 
 
 def block(title: str) -> str:
@@ -97,7 +97,10 @@ def test_one_cli_version_everywhere():
 def test_provider_install_matches_the_binding():
     (install,) = [argv for _, argv in pulumi_commands() if argv[1:3] == ["plugin", "install"]]
     assert install[3:] == ["resource", binding.TERRAFORM_BRIDGE_PLUGIN, binding.TERRAFORM_BRIDGE_PLUGIN_VERSION]
-    assert f"MyPureCloud/genesyscloud {binding.TERRAFORM_PROVIDER_VERSION}" in (ROOT / "README.md").read_text()
+    assert (
+        f"MyPureCloud/genesyscloud {binding.TERRAFORM_PROVIDER_VERSION}"
+        in docs_text.document_of("Provider routes").read_text()
+    )
 
 
 def test_policy_pack_runs_on_the_venv_the_sequence_creates():
@@ -162,7 +165,7 @@ def committed_bootstrap_outputs():
 
 # --- every command runs as written from a fresh clone ----------------------------------------------------
 
-# The README sections whose commands this file checks, and the block each one holds.
+# The sections (README.md or docs/*.md) whose commands this file checks, and the block each one holds.
 CHECKED_BLOCKS = ("Deploying for real", "Diff and promotion")
 needs_venv = pytest.mark.skipif(
     not (ROOT / ".venv" / ".installed").exists() or shutil.which("make") is None,
@@ -228,7 +231,7 @@ def test_the_blocks_use_every_offline_and_live_target():
     # The targets the README promises (make doctor|promote|diff|adopt) are the ones its blocks and prose use.
     targets = {argv[1] for _, argv in runnable() if argv[0] == "make"}
     assert {"venv", "plan", "doctor", "promote", "diff"} <= targets, targets
-    assert "`make adopt STACK=staging`" in (ROOT / "README.md").read_text()
+    assert "`make adopt STACK=staging`" in docs_text.section("Adopting what the migration already created")
 
 
 # --- the administrator's token reaches bootstrap's `pulumi up` and nothing after it -----------------------

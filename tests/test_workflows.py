@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from components.provider_binding import MIN_PULUMI_CLI
+from tests import docs_text
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -740,7 +741,7 @@ def test_every_state_variable_is_documented() -> None:
         used |= set(re.findall(r"vars\.([A-Z_]+)", path.read_text()))
     assert "PULUMI_STATE_CLOUD" in used, used
     ci = (ROOT / "docs" / "ci.md").read_text()
-    readme = (ROOT / "README.md").read_text().split("## Setting up the repository", 1)[1].split("\n## ", 1)[0]
+    readme = docs_text.section("Setting up the repository")
     for variable in used:
         assert f"`{variable}`" in ci, f"docs/ci.md does not document {variable}"
     assert "`PULUMI_STATE_CLOUD`" in readme, "the README's repository set-up does not name PULUMI_STATE_CLOUD"
