@@ -133,7 +133,7 @@ def error_handling(choice: str, queue_name: str) -> str:
     The template holds the placeholder in a comment line (`#{{error_handling}}`) so the file parses as
     YAML unsubstituted; the value starts with a line break, which ends the comment. `disconnect: none:
     true` is the shape of every public Archy export found (Genesys' blueprints); `transferToAcd` mirrors the
-    transferToAcd action's own `targetQueue` and is unverified: no export of it was found (README "What
+    transferToAcd action's own `targetQueue` and is unverified: no export of it was found (docs/how-it-works.md "What
     links a conversation to the customer"). The queue name is a validated setting (no quote, backslash or
     control character), quoted here as a YAML double-quoted scalar.
     """

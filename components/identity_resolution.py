@@ -5,7 +5,7 @@ Turned on for authenticated web messaging with the CRM external source selected 
 automerge to automatically merge contacts": "based on the supplied external Id from the external
 source"). Which identifier resolution uses for authenticated web messaging is not documented, so the
 inbound flow links the conversation to the customer's contact itself; where resolution already did,
-the flow merges nothing (README "What links a conversation to the customer"). The provider (v1.84.1)
+the flow merges nothing (docs/how-it-works.md "What links a conversation to the customer"). The provider (v1.84.1)
 has no resource for it, so this one calls the API itself:
 
     GET/PUT /api/v2/webdeployments/deployments/{deploymentId}/identityresolution
@@ -22,7 +22,7 @@ class `IdentityResolutionProvider` (pulumi 3.272.0 pulumi/dynamic/dynamic.py:279
 :318; dill pickles a class of an importable module by name), and the dynamic provider unpickles the
 state's copy to delete or refresh a resource (pulumi/dynamic/__main__.py:156-159, :229-236). Renaming or
 moving either breaks those for every existing resource; to move it, keep a shim module here that
-re-exports the class (README, "Hazards the provider's source showed"; tests/test_updates_and_deletes.py).
+re-exports the class (docs/operations.md, "Hazards the provider's source showed"; tests/test_updates_and_deletes.py).
 """
 
 from __future__ import annotations

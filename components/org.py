@@ -1,6 +1,6 @@
 """The org bootstrap: custom roles, the deployer client and the read-only reader client, once per Genesys org.
 
-Run by an administrator before the first `pulumi up` of any stack (README "Deploying for real").
+Run by an administrator before the first `pulumi up` of any stack (docs/operations.md "Deploying for real").
 A client-credentials client can grant only roles it already holds (provider v1.84.1
 oauth_client/resource_genesyscloud_oauth_client_schema.go:94), so the stacks never create roles:
 this program does, and gives the deployer every role the stacks grant, in their divisions.

@@ -7,7 +7,7 @@ plugin or its version, so switching provider route is a change to this file only
 type tokens from here (`type_token`). The policy pack never imports program code: its tokens are generated
 from this binding into policy/policy_data.json (`make policy-data`, scripts/generate_policy_data.py).
 
-Routes (see README "Provider routes"):
+Routes (see docs/operations.md "Provider routes"):
 - "plugin": the published `genesyscloud` resource plugin, fetched by the Pulumi CLI from
   PLUGIN_DOWNLOAD_URL at PLUGIN_VERSION.
 - "terraform-provider": `pulumi package add terraform-provider MyPureCloud/genesyscloud`

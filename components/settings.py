@@ -393,7 +393,7 @@ def _semantic_problems(values: dict[str, Any], config: Mapping[str, Any], source
 
 def _session_upgrade_problems(values: dict[str, Any], source: str) -> list[Problem]:
     """Session upgrade with profile linking: no documented mechanism runs the flow again after a sign-in
-    (README "What links a conversation to the customer"), so an upgraded conversation stays unlinked."""
+    (docs/how-it-works.md "What links a conversation to the customer"), so an upgraded conversation stays unlinked."""
     idp = values.get("identityProvider")
     if not isinstance(idp, dict) or idp.get("allowSessionUpgrade") is not True:
         return []
@@ -530,7 +530,7 @@ def _freeze(values: dict[str, Any], *, project: str, stack: str, source: str) ->
 # --- crm: the ticketing system preset (crm.kind) ------------------------------------------------
 
 # Where each preset's data actions and agents' links may go: the host comes from the preset's own
-# settings, so no other host is possible (README "Ticketing systems").
+# settings, so no other host is possible (docs/ticketing.md).
 _CONTACT_HOSTS = {
     "zendesk": lambda crm: {f"{crm.get('subdomain')}.zendesk.com"},
     "salesforce": lambda crm: {
@@ -553,7 +553,7 @@ def crm_defaults(kind: str) -> dict[str, Any]:
 
 def default_contact_url(crm: Mapping[str, Any]) -> str:
     """The agents' link when crm.contactUrlTemplate is not set: the preset's `x-default` in the schema, a
-    search for the external id on the preset's host (README "Ticketing systems": unverified as a stable
+    search for the external id on the preset's host (docs/ticketing.md: unverified as a stable
     URL; set your own)."""
     template = settings_schema()["$defs"][f"crm_{crm['kind']}"]["properties"]["contactUrlTemplate"]["x-default"]
     return re.sub(r"(?<!\{)\{(subdomain|instance)\}(?!\})", lambda m: crm[m.group(1)], template)

@@ -29,7 +29,7 @@ from components.web_messaging import ProfileLink, WebMessaging, WebMessagingArgs
 
 CONTACT_LOOKUP_CLIENT = "contact-lookup"
 # The Genesys-side actions that put a signed-in conversation on the customer's External Contact
-# (README "What links a conversation to the customer"): flow placeholder -> (action name, file).
+# (docs/how-it-works.md "What links a conversation to the customer"): flow placeholder -> (action name, file).
 CONTACT_ACTIONS = {
     "contacts_lookup_action": (naming.CONTACT_LOOKUP_ACTION_NAME, "contact_lookup.yaml"),
     "contacts_enrich_action": ("Create or enrich external contact by external id", "contact_enrich.yaml"),

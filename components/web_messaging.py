@@ -103,7 +103,7 @@ class WebMessaging(pulumi.ComponentResource):
             configuration={"id": configuration.id, "version": configuration.version},
         )
         # Identity resolution on, with the CRM source: a second path to the customer's External Contact,
-        # which identifier it uses undocumented; the flow links explicitly (README "What links ...").
+        # which identifier it uses undocumented; the flow links explicitly (docs/how-it-works.md).
         link = args["profile_link"]
         IdentityResolution(
             f"{name}-identity-resolution",

@@ -40,7 +40,8 @@ JWT_EXCHANGE_PATH = "/api/v2/webdeployments/token/oauthcodegrantjwtexchange"
 ANALYTICS_QUERY_PATH = "/api/v2/analytics/conversations/details/query"
 IDENTIFIER_LOOKUP_PATH = "/api/v2/externalcontacts/identifierlookup/contacts"
 EXTERNAL_ID_TYPE = "ExternalId"
-"""The identifier type identity resolution stores the CRM's `sub` under (README, "What links a conversation")."""
+"""The identifier type the customer's `sub` is held under, beneath the CRM external source (the flow's lookup and
+create: docs/how-it-works.md)."""
 SEARCH_WINDOW = timedelta(minutes=5)
 """How far before the run's start the conversation search reaches (clocks differ)."""
 DISCONNECTED = "disconnected"

@@ -118,7 +118,7 @@ def render(artifacts: Artifacts, run: Run) -> str:
         f"## genesys-messaging plan for {run.head_sha[:7]}",
         "",
         f"Updated on every push ([this run]({run.run_url}), conclusion: {conclusion}). "
-        'How to read it: the README, "For reviewers".',
+        'How to read it: the docs/reviewing.md.',
     ]
     if run.from_fork:
         source = f"the fork `{run.head_repo}`" if run.head_repo else "a fork"
