@@ -361,12 +361,15 @@ def _conversation(ctx: VerifyContext, ends_at: float) -> dict[str, Any] | None:
 def _attributes(ctx: VerifyContext, ends_at: float) -> dict[str, Any]:
     """The customer participant's data once the flow has recorded its last key (the ticket), polled."""
     last_key = key("ticket_status")
+    # The flow's start-of-flow reset writes the ticket status `failed` before any step runs (inbound_message.yaml),
+    # so only the ticket step's own outcomes end the wait; a `failed` still there when the step's time is up is read.
+    written_by_the_ticket_step = {*(PARTICIPANT_DATA["ticket_status"][1] or ()), "timeout"}
 
     def attempt() -> dict[str, Any] | None:
         conversation = verify_api.message_conversation(ctx.api, ctx.found["conversation"]["id"])
         ctx.found["conversation"] = conversation
         attributes = (_customer(conversation) or {}).get("attributes") or {}
-        return attributes if last_key in attributes else None
+        return attributes if attributes.get(last_key) in written_by_the_ticket_step else None
 
     if "attributes" not in ctx.found:
         ctx.found["attributes"] = (

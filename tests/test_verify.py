@@ -78,6 +78,8 @@ class Chain:
     echo: bool = False
     """Quote the received code in the refusal, as a careless server might."""
     disconnected: list[str] = field(default_factory=list)
+    reads_before_the_ticket: int = 0
+    """Conversation reads that see only the flow's start-of-flow reset (the ticket step has not run yet)."""
     exchanges: list[Any] = field(default_factory=list)
     ticket_reads: list[str] = field(default_factory=list)
 
@@ -101,6 +103,17 @@ class Chain:
             "participants": [customer, {"id": "participant-acd", "purpose": "acd", "state": "connected"}],
         }
         self.journeys[token] = conversation_id
+
+
+def _at_flow_start(conversation: dict[str, Any]) -> dict[str, Any]:
+    """The conversation as the flow's reset leaves it (flows/inbound_message.yaml): the ticket recorded `failed`."""
+    participants = []
+    for participant in conversation["participants"]:
+        if participant.get("purpose") == "customer":
+            reset = {**participant["attributes"], "crm.ticketStatus": "failed", "crm.ticketId": ""}
+            participant = {**participant, "attributes": reset}
+        participants.append(participant)
+    return {**conversation, "participants": participants}
 
 
 class _VerifyHandler(_Handler):
@@ -150,6 +163,10 @@ class _VerifyHandler(_Handler):
                 return (200, found) if found else _error(404, "not.found", "deployment not found")
             case ["conversations", "messages", conversation_id]:
                 found = self.chain.conversations.get(conversation_id)
+                if found and self.chain.reads_before_the_ticket > 0:
+                    # The flow is still running: only its start-of-flow reset is on the participant.
+                    self.chain.reads_before_the_ticket -= 1
+                    return 200, _at_flow_start(found)
                 return (200, found) if found else _error(404, "not.found", "conversation not found")
         return super()._api(path, query)
 
@@ -791,3 +808,11 @@ def test_each_preset_reads_its_ticket_on_the_host_the_preset_fixes() -> None:
 def test_the_verifier_role_serves_exactly_the_calls_verify_makes() -> None:
     assert access_spec().roles["verifier"].calls == tuple(sorted(verify_api.CALLS))
     assert "verifier" in access_spec().bootstrap_clients["verifier"].roles
+
+
+def test_the_flows_reset_does_not_end_the_wait_for_the_ticket(world: World, capsys) -> None:
+    # The first reads see the start-of-flow reset (ticket `failed`): verify waits for the ticket step's own outcome.
+    world.chain.reads_before_the_ticket = 2
+    code, doc = run_verify(world, capsys)
+    assert code == 0, doc.get("cause")
+    assert by_check(doc)["ticket"]["status"] != "problem", by_check(doc)["ticket"]
