@@ -132,7 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"adopt: {message}", file=sys.stderr)
+    print(f"adopt: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
