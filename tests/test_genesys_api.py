@@ -8,6 +8,7 @@ RFC 3986 section 2.1 (percent-encoding, either case) and the Genesys error body 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import textwrap
 import time
@@ -376,3 +377,25 @@ def test_an_internationalised_host_is_refused_not_raised(url):
     with pytest.raises(ApiError) as refused:  # a nextUri from an answer goes through the same check
         api._send("GET", url + "/api/v2/x")
     assert refused.value.kind == "invalid"
+
+
+def test_a_listing_of_endless_big_pages_stops_at_its_budget():
+    """Issue 25: 50 pages of 5 MiB were all kept; a listing now stops at MAX_LISTING_BYTES, named in the problem."""
+    served = []
+    page = {"entities": [{"id": str(i), "name": "x" * 4000} for i in range(1000)], "pageCount": 10**9}
+    body = json.dumps(page).encode()
+    assert 4 * 2**20 > len(body) > 2**20  # under the body cap: only a budget across pages stops it
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        served.append(request.url.params.get("pageNumber"))
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    api = minted(endless)
+    seen = 0
+    with pytest.raises(ApiError) as stopped:
+        for _entity in api.get_all("/api/v2/flows"):
+            seen += 1
+    assert stopped.value.kind == "shape"
+    assert "the listing /api/v2/flows passed 16 MiB" in str(stopped.value)
+    assert len(served) <= 16 * 2**20 // len(body) + 1, "no page is fetched past the budget"
+    assert seen <= len(served) * 1000
