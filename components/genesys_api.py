@@ -2,8 +2,10 @@
 PUT of the identity resolution resource (components/identity_resolution.py).
 
 The access token lives in this object only: it is never returned, logged or put in an exception
-message, and `redact()` scrubs it (and the client secret, in the forms a server may echo them) from any
-text before it is shown. Credentials go only to URLs `url_problem()` accepts, and never follow a redirect.
+message. Of an error body only the status, a known code and a known message are shown (`error_detail`,
+components/api_errors.json): a host that quotes credentials back can do so in any encoding, so nothing it
+writes is shown unless recognised; `redact()` still scrubs the secrets from any text, belt and braces.
+Credentials go only to URLs `url_problem()` accepts, and never follow a redirect.
 Every request has a wall-clock limit (httpx's timeouts bound each read, so a server trickling a byte at a
 time could otherwise hold it for as long as it likes), the whole run can have a `Deadline`, and a body is
 read up to MAX_BODY_BYTES. Failures become `ApiError`s that say which kind they are (DNS, TLS, timeout,
@@ -25,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -39,7 +42,9 @@ MAX_PAGES = 50
 PAGE_SIZE = 100
 MAX_BODY_BYTES = 5 * 1024 * 1024
 """No Genesys answer the doctor reads comes near this; a bigger one is not the API (and not read into memory)."""
-ERROR_DETAIL_CHARS = 200
+MAX_LISTING_BYTES = 16 * 1024 * 1024
+"""The bodies of one listing's pages, all together: 50 pages of 5 MiB kept 4.2 GB (issue 25). A full page of 100
+objects of a few KiB each is well under 1 MiB, so the stack's listings stay far below this."""
 MIN_SECRET_PREFIX = 6
 """A secret's prefix this long at the end of a text (a truncated echo) is redacted too."""
 
@@ -134,6 +139,10 @@ def url_problem(url: str) -> str | None:
         return f"must not carry user info ('user:password@' before the host; the host here is {host!r})"
     if not host:
         return "has no host"
+    if not host.isascii() or any(label.startswith("xn--") for label in host.lower().split(".")):
+        # An internationalised name can look like another host ('xn--80ak6aa92e.com' shows as Cyrillic letters
+        # spelling 'apple.com'), and decoding a malformed one raises (idna.IDNAError): no Genesys or test host has one.
+        return "must name its host in ASCII, without an internationalised (xn-- or non-ASCII) label"
     if parsed.host.lower() != host.lower():
         return f"names its host ambiguously ({host!r} or {parsed.host!r})"
     if scheme == "http" and not is_loopback(host):
@@ -212,6 +221,55 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+@cache
+def _known_errors() -> tuple[frozenset[str], frozenset[str]]:
+    """(codes, messages) an error body may show: components/api_errors.json, read once."""
+    table = json.loads(Path(__file__).with_name("api_errors.json").read_text())
+    codes = frozenset(c.casefold() for c in (*table["oauthCodes"], *table["genesysCodes"]))
+    return codes, frozenset(m.casefold() for m in table["messages"])
+
+
+def recognised_code(body: Any) -> str:
+    """The OAuth `error` or Genesys `code` of an error body when it is a known one (api_errors.json), else ''.
+    A code is text the server chose: an unknown one may be a credential quoted back, so it is not shown."""
+    if not isinstance(body, dict):
+        return ""
+    for field in ("error", "code"):
+        value = body.get(field)
+        if isinstance(value, str) and value.casefold() in _known_errors()[0]:
+            return value.casefold()
+    return ""
+
+
+def recognised_message(body: Any) -> str:
+    """The message of an error body (a Genesys `message`, an OAuth `error_description`, or a text body) when it is
+    exactly a known one, else ''. Never a part of one: whatever else a server writes there is withheld."""
+    texts = [body] if isinstance(body, str) else []
+    if isinstance(body, dict):
+        texts = [body.get(f) for f in ("message", "error_description", "description")]
+    known = _known_errors()[1]
+    return next((t.strip() for t in texts if isinstance(t, str) and t.strip().casefold() in known), "")
+
+
+def error_detail(body: Any) -> str:
+    """What an error body may add to its status: the known code and message, and whether anything was withheld."""
+    code, message = recognised_code(body), recognised_message(body)
+    parts = [code] if code else []
+    parts += [f"'{message}'"] if message else []
+    if _withheld(body, {code, message.casefold()}):
+        parts.append("(the rest of the answer is not shown: only known codes and messages are)")
+    return " ".join(parts)
+
+
+def _withheld(body: Any, shown: set[str]) -> bool:
+    if isinstance(body, str):
+        return body.strip().casefold() not in shown
+    if not isinstance(body, dict):
+        return bool(body)
+    values = [v for k, v in body.items() if k != "status" and v not in (None, "", [], {})]
+    return any(not isinstance(v, str) or v.strip().casefold() not in shown for v in values)
 
 
 def _shape(value: Any) -> str:
@@ -383,6 +441,8 @@ class GenesysApi:
         self.deadline = deadline
         self.last_path = ""
         """Path of the last answer a check read: where an unexpected shape came from."""
+        self.last_size = 0
+        """Bytes of the last answer's body: what a listing charges against MAX_LISTING_BYTES."""
         self._sleep = sleep
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
@@ -555,13 +615,9 @@ class GenesysApi:
             location = answer.response.headers.get("Location", "")
             target = _host(urljoin(str(request.url), location)) if location else "nowhere (no Location)"
             return ApiError("redirect", self.redact(f"{message}: redirect to {target}, not followed"), status=status)
-        detail = ""
-        if isinstance(body, dict):
-            detail = str(body.get("error_description") or body.get("description") or body.get("message") or "")
-        # Redact before cutting: a cut could leave a secret's first characters, which no longer match it whole.
-        detail = self.redact(detail)
-        if len(detail) > ERROR_DETAIL_CHARS:
-            detail = detail[:ERROR_DETAIL_CHARS] + "…"
+        # Only what is recognised: an echoed credential comes back in any encoding (hex, base32, folded, reversed,
+        # entities...), and no list of encodings to hide keeps up with a list of what may be shown.
+        detail = error_detail(body)
         message += f": {detail}" if detail else ""
         message += f" ({answer.note})" if answer.note else ""
         return ApiError("http", self.redact(message), status=status, body=body)
@@ -579,7 +635,7 @@ class GenesysApi:
         body = answer.json()
         if answer.status != 200:
             raise self._http_error(answer, body)
-        self.last_path = path.split("?", 1)[0]
+        self.last_path, self.last_size = path.split("?", 1)[0], len(answer.content)
         if body is None:
             raise ApiError("shape", f"unexpected response shape from {self.last_path}: not JSON")
         return body
@@ -602,10 +658,24 @@ class GenesysApi:
             raise ApiError("shape", f"unexpected response shape from {self.last_path}: {problem}")
         return found
 
+    def charge(self, listing: str, total: int) -> int:
+        """`total` plus the last answer's bytes; a shape ApiError naming the listing past MAX_LISTING_BYTES."""
+        total += self.last_size
+        if total > MAX_LISTING_BYTES:
+            raise ApiError(
+                "shape",
+                f"the listing {listing} passed {MAX_LISTING_BYTES // 2**20} MiB in all and was not read further: "
+                "no listing of the stack's objects is that large",
+            )
+        return total
+
     def get_all(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every entity of a paged listing (`entities`, `pageNumber`, `pageCount`), bounded to MAX_PAGES."""
+        """Every entity of a paged listing (`entities`, `pageNumber`, `pageCount`), bounded to MAX_PAGES and
+        MAX_LISTING_BYTES in all."""
+        total = 0
         for page in range(1, MAX_PAGES + 1):
             body = self.get_object(path, {**(params or {}), "pageSize": PAGE_SIZE, "pageNumber": page})
+            total = self.charge(path, total)
             yield from self.entities(body)
             count = body.get("pageCount")
             if not isinstance(count, int) or isinstance(count, bool) or page >= count:

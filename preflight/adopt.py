@@ -132,7 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"adopt: {message}", file=sys.stderr)
+    print(f"adopt: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -224,8 +224,9 @@ class Listings:
 
     def _cursor(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every entity of a cursor listing, following nextUri (bounded like get_all)."""
-        body = self.api.get(path, params)
+        body, total = self.api.get(path, params), 0
         for _ in range(MAX_PAGES):
+            total = self.api.charge(path, total)
             yield from (body.get("entities") or []) if isinstance(body, dict) else []
             next_uri = body.get("nextUri") if isinstance(body, dict) else None
             if not next_uri or not str(next_uri).startswith("/api/v2/"):

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import sys
-import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -30,6 +29,7 @@ from rich.text import Text
 from components.errors import InvalidConfiguration
 from components.genesys_api import Deadline, GenesysApi, checked_url
 from components.stack_file import StackFileError, read_stack_file
+from components.visible_text import printable  # re-exported: adopt and verify escape what they print with it
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_declared, doctor_estate, estate_view
 from preflight.doctor_checks import OK, PROBLEM, Context, Result, shielded
 from preflight.estate_view import EstateError
@@ -40,8 +40,6 @@ CLIENT_ID_VAR = "GENESYSCLOUD_OAUTHCLIENT_ID"
 CLIENT_SECRET_VAR = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
 DEFAULT_DEADLINE_SECONDS = 60.0
 _STYLE = {OK: "green", PROBLEM: "bold red", "skipped": "yellow"}
-# Bidirectional overrides and isolates reorder what a terminal shows; escaped like control characters.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,21 +87,6 @@ def add_org_arguments(parser: argparse.ArgumentParser) -> None:
 def _fail(message: str) -> int:
     print(f"doctor: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
-
-
-def printable(text: str) -> str:
-    """Text safe for a terminal: control characters (ESC, CSI, BEL, newlines...), bidirectional overrides and line
-    separators from org object names shown as visible escapes (\\x1b) instead of acting on the terminal."""
-    return "".join(_escaped(c) if _acts_on_terminal(c) else c for c in text)
-
-
-def _acts_on_terminal(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI
-
-
-def _escaped(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _plan(args: argparse.Namespace) -> Run:

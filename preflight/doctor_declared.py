@@ -141,7 +141,9 @@ def _sources_named(ctx: Context, name: str) -> list[dict[str, Any]]:
     if key not in ctx.cache:
         found: list[dict[str, Any]] = []
         body = ctx.api.get_object("/api/v2/externalcontacts/externalsources", {"name": name, "limit": 200})
+        total = 0
         for _ in range(MAX_PAGES):
+            total = ctx.api.charge("/api/v2/externalcontacts/externalsources", total)
             found += ctx.api.entities(body)
             next_uri = body.get("nextUri")
             # Only a path on the same API host is followed (never a URL the answer points elsewhere).

@@ -43,14 +43,13 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection, reconnect
 
-from components.genesys_api import Deadline, url_problem
+from components.genesys_api import Deadline, error_detail, url_problem
 
 MAX_FRAME_BYTES = 256 * 1024
 """No Guest API envelope the SDK reads comes near this (a text message is at most a few KiB); a larger frame is
 refused by the library (close code 1009) and reported as hostile."""
 MAX_FRAMES_PER_ANSWER = 50
 """Events (typing, bot messages) skipped while waiting for one answer, at most."""
-DETAIL_CHARS = 160
 SESSION_RESPONSE, STRING, STRUCTURED = "SessionResponse", "string", "StructuredMessage"
 
 
@@ -101,9 +100,10 @@ def websocket_url(base: str, deployment_id: str) -> str:
     return f"{base.rstrip('/')}/v1?deploymentId={quote(deployment_id, safe='')}"
 
 
-def _shown(text: Any) -> str:
-    value = str(text)
-    return value if len(value) <= DETAIL_CHARS else value[:DETAIL_CHARS] + "…"
+def _shown(body: Any) -> str:
+    """What an answer from the Guest API may show: a known message (components/api_errors.json), or that it was
+    withheld. The socket carries the session JWT, and a body is text the server chose (genesys_api.error_detail)."""
+    return error_detail(body) or "no body"
 
 
 def _tracing() -> str:
@@ -176,7 +176,8 @@ class GuestSession:
             raise GuestError("hostile", f"a JSON {type(envelope).__name__}, not an envelope object")
         kind, cls, code = envelope.get("type"), envelope.get("class"), envelope.get("code")
         if kind not in ("response", "message") or not isinstance(cls, str) or type(code) is not int:
-            raise GuestError("hostile", f"an envelope of unknown shape (type {_shown(kind)!r}, class {_shown(cls)!r})")
+            shape = "type not response or message, class not a string or code not an integer"
+            raise GuestError("hostile", f"an envelope of unknown shape ({shape})")
         return Answer(kind, cls, code, envelope.get("body"))
 
     def answer(self, wanted: str) -> Answer:
@@ -193,7 +194,7 @@ class GuestSession:
         self.send(envelope)
         body = self.answer(SESSION_RESPONSE).body
         if not isinstance(body, dict) or body.get("connected") is not True:
-            raise GuestError("error", f"the session did not connect ({_shown(body)})")
+            raise GuestError("error", f"the session did not connect (connected: {_connected(body)})")
         return body
 
     def message(self, token: str, text: str, custom_attributes: dict[str, str] | None = None) -> dict[str, Any]:
@@ -208,6 +209,11 @@ class GuestSession:
             if answer.cls == STRUCTURED and body.get("direction") == "Inbound" and body.get("text") == text:
                 return body
         raise GuestError("hostile", f"{MAX_FRAMES_PER_ANSWER} envelopes without the message echoed back")
+
+
+def _connected(body: Any) -> str:
+    value = body.get("connected") if isinstance(body, dict) else None
+    return "missing" if value is None else json.dumps(value) if isinstance(value, bool) else f"a {type(value).__name__}"
 
 
 def _closed(closed: ConnectionClosed) -> GuestError:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import json
+import textwrap
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -65,6 +66,13 @@ TRICKLE_SECONDS = 0.05
 HUGE_BYTES = 64 * 1024 * 1024
 ERROR_DETAIL_CHARS = 200
 """Where the client cuts an error message (components/genesys_api.py); the "long" echo puts a secret across it."""
+
+
+WITHHELD = "(the rest of the answer is not shown: only known codes and messages are)"
+"""What the client says in place of an error body's unknown text (components/genesys_api.py error_detail)."""
+ECHO_FORMS = ("folded", "hex", "base32", "upper", "marker", "zwsp", "spaced", "reversed", "entities")
+"""Echo styles a deny-list of encodings missed (issue 25): base64 folded over lines, hex, base32, upper case, cut
+with another marker, split by zero-width spaces, spaced out, reversed, HTML entities."""
 
 
 def spec_properties() -> dict[str, dict[str, Any]]:
@@ -115,7 +123,7 @@ class FakeOrg:
     """Quote the received credentials in error messages, as a careless gateway might."""
     echo_style: str = "plain"
     """How they are quoted: plain, basic (the raw Basic header), quote, quote_plus (URL-encoded), cut (the server's
-    message ends inside the secret) or long (padded so the client's cut falls inside the secret)."""
+    message ends inside the secret), long (padded so the client's cut falls inside the secret), or one of ECHO_FORMS."""
     client_secret: str = CLIENT_SECRET
     login_answer: tuple[int, dict[str, str], Any] | None = None
     """(status, headers, body) the login host answers every token request with: an outage, a redirect."""
@@ -425,7 +433,19 @@ class _Handler(BaseHTTPRequestHandler):
             return base64.b64encode(value.encode()).decode()
         if style == "cut":
             return value[: value.index(secret) + len(secret) - 4]  # all but the secret's last 4 characters
-        return value
+        # Issue 25: forms a list of encodings to redact missed.
+        encoded = {
+            "folded": lambda: "\r\n ".join(textwrap.wrap(base64.b64encode(value.encode()).decode(), 16)),
+            "hex": lambda: value.encode().hex(),
+            "base32": lambda: base64.b32encode(value.encode()).decode(),
+            "upper": value.upper,
+            "marker": lambda: value[: value.index(secret) + len(secret) - 4] + "[truncated]",
+            "zwsp": lambda: value.replace(secret, "\u200b".join(secret)),
+            "spaced": lambda: " ".join(value),
+            "reversed": lambda: value[::-1],
+            "entities": lambda: "".join(f"&#{ord(c)};" for c in value),
+        }
+        return encoded[style]() if style in encoded else value
 
     def _padded(self, message: str) -> str:
         """For the "long" style: padding that puts the end of `message` just past the client's cut."""
@@ -538,7 +558,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*_error(401, "bad.credentials", self._padded("Invalid login credentials." + echo)))
             return
         if self.org.token_rejection is not None:
-            self._send(*_error(*self.org.token_rejection))
+            status, code, message = self.org.token_rejection
+            if self.org.echo_credentials:  # the API quoting back the (valid) token it refuses
+                message += f" (got {self._echoed(received, ACCESS_TOKEN)})"
+            self._send(*_error(status, code, message))
             return
         status, body = self._api(path, query)
         self._send(status, self._mangled(path, body) if status == 200 else body)

@@ -8,7 +8,9 @@ RFC 3986 section 2.1 (percent-encoding, either case) and the Genesys error body 
 from __future__ import annotations
 
 import base64
+import json
 import re
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import quote, quote_plus
@@ -26,6 +28,8 @@ from components.genesys_api import (
     segment,
     url_problem,
 )
+from tests.fake_genesys import WITHHELD
+from tests.leak_detector import recognisable_form
 
 API = "https://api.mypurecloud.ie"
 LOGIN = "https://login.mypurecloud.ie"
@@ -312,14 +316,26 @@ BASIC = base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
         lambda request: f"got {base64.b64encode(f'#{SECRET}!'.encode()).decode()}",
         lambda request: f"got {SECRET[:-3]}",
         lambda request: "." * 190 + f" got {SECRET}",
+        # Issue 25: forms a deny-list of encodings missed.
+        lambda request: "got " + "\r\n ".join(textwrap.wrap(request.headers["Authorization"], 12)),
+        lambda request: f"got {SECRET.encode().hex()}",
+        lambda request: f"got {SECRET.upper()}",
+        lambda request: f"got {SECRET[:-4]}[truncated]",
+        lambda request: f"got {chr(0x200b).join(SECRET)}",
+        lambda request: f"got {' '.join(SECRET)}",
+        lambda request: f"got {SECRET[::-1]}",
+        lambda request: "got " + "".join(f"&#{ord(c)};" for c in SECRET),
+        lambda request: f"got {base64.b32encode(SECRET.encode()).decode()}",
     ],
     ids=["plain", "basic-header", "basic-unpadded", "basic-urlsafe", "quote", "quote-lower", "quote-slash",
-         "quote-plus", "base64", "base64-offset-1", "base64-offset-2", "server-cut", "client-cut"],
+         "quote-plus", "base64", "base64-offset-1", "base64-offset-2", "server-cut", "client-cut", "basic-folded",
+         "hex", "upper", "marker", "zero-width", "spaced", "reversed", "entities", "base32"],
 )  # fmt: skip
 def test_every_echoed_form_of_the_secret_is_redacted(echo):
     api = echoing(echo)
     text = str(api.exchange_token(LOGIN, CLIENT_ID, SECRET).error)
-    assert "***" in text, text
+    assert text == "POST /oauth/token -> 400: invalid_client " + WITHHELD, text
+    assert recognisable_form(text, SECRET) is None, text
     aligned = [base64.b64encode(f"{pad}{SECRET}".encode()).decode()[4 if pad else 0 :][:12] for pad in ("", "x", "xx")]
     for leaked in (SECRET, SECRET[:8], quote(SECRET, safe=""), quote_plus(SECRET), BASIC[-12:], *aligned):
         assert leaked not in text, (leaked, text)
@@ -352,3 +368,34 @@ def test_every_client_verifies_tls_with_one_context_built_once(monkeypatch):
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     finally:
         genesys_api._tls_context.cache_clear()
+
+
+@pytest.mark.parametrize("url", ["https://xn--zz.example/", "https://xn--80ak6aa92e.com", "https://bücher.example"])
+def test_an_internationalised_host_is_refused_not_raised(url):
+    assert url_problem(url) == "must name its host in ASCII, without an internationalised (xn-- or non-ASCII) label"
+    api = client(lambda request: httpx.Response(200, json={}))
+    with pytest.raises(ApiError) as refused:  # a nextUri from an answer goes through the same check
+        api._send("GET", url + "/api/v2/x")
+    assert refused.value.kind == "invalid"
+
+
+def test_a_listing_of_endless_big_pages_stops_at_its_budget():
+    """Issue 25: 50 pages of 5 MiB were all kept; a listing now stops at MAX_LISTING_BYTES, named in the problem."""
+    served = []
+    page = {"entities": [{"id": str(i), "name": "x" * 4000} for i in range(1000)], "pageCount": 10**9}
+    body = json.dumps(page).encode()
+    assert 4 * 2**20 > len(body) > 2**20  # under the body cap: only a budget across pages stops it
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        served.append(request.url.params.get("pageNumber"))
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    api = minted(endless)
+    seen = 0
+    with pytest.raises(ApiError) as stopped:
+        for _entity in api.get_all("/api/v2/flows"):
+            seen += 1
+    assert stopped.value.kind == "shape"
+    assert "the listing /api/v2/flows passed 16 MiB" in str(stopped.value)
+    assert len(served) <= 16 * 2**20 // len(body) + 1, "no page is fetched past the budget"
+    assert seen <= len(served) * 1000

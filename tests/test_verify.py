@@ -30,7 +30,7 @@ from preflight import verify_api, verify_tickets
 from preflight.__main__ import main
 from tests.conftest import EXAMPLES, ROOT
 from tests.conftest import planned_once as planned
-from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeOrg, _error, _Handler
+from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, WITHHELD, FakeOrg, _error, _Handler
 from tests.fake_guest_api import GuestFake, serve_guest_api
 
 STAGING = EXAMPLES / "Pulumi.staging.yaml"
@@ -631,13 +631,13 @@ def test_failing_code_command_is_the_session_problem(world: World, capsys: pytes
 def test_secrets_a_server_echoes_are_not_shown(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     world.chain.code_accepted, world.chain.echo = False, True
     _doc, checks = _failing(world, capsys)  # run_verify asserts the code never shows
-    assert "***" in " ".join(checks["session"]["evidence"])
+    assert WITHHELD in " ".join(checks["session"]["evidence"])
     world.chain.code_accepted = True
     world.guest.echo = True
     world.guest.jwts.clear()
     world.chain.guest = GuestFake("unused", set())
     _doc, checks = _failing(world, capsys)  # ... and neither does the session JWT the Guest API echoed
-    assert "***" in " ".join(checks["session"]["evidence"])
+    assert WITHHELD in " ".join(checks["session"]["evidence"])
 
 
 def test_a_redirected_handshake_is_not_followed(world: World, capsys: pytest.CaptureFixture[str]) -> None:
