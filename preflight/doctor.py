@@ -18,7 +18,6 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from components.genesys_api import Deadline, GenesysApi, checked_url
 from components.stack_file import StackFileError, read_stack_file
 from components.visible_text import printable  # re-exported: adopt and verify escape what they print with it
 from preflight import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, doctor_checks, doctor_declared, doctor_estate, estate_view
-from preflight.doctor_checks import OK, PROBLEM, Context, Result, shielded
+from preflight.doctor_checks import OK, PROBLEM, Context, Result, first_problem, shielded
 from preflight.estate_view import EstateError
 from preflight.inprocess import Run, run_program
 from preflight.stacks import resolve
@@ -165,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         ]
         # Each check shielded: an answer of an unexpected shape is that check's problem, never a traceback.
         results = [r for check, title, body in checks for r in shielded(ctx, check, title, body)]
-        results = [_redacted(r, api.redact) for r in results]
+        results = [r.redacted(api.redact) for r in results]
     header = {"stack": settings.stack, "region": settings.region.code, "apiUrl": api_url, "loginUrl": login_url}
     if args.format == "json":
         _print_json(header, results)
@@ -174,25 +173,10 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_PROBLEM if any(r.status == PROBLEM for r in results) else EXIT_OK
 
 
-def _redacted(result: Result, redact: Callable[[str], str]) -> Result:
-    """Belt and braces: no secret the client saw can reach a report, whatever a server echoed."""
-    return Result(
-        result.check,
-        result.title,
-        result.status,
-        redact(result.summary),
-        [redact(e) for e in result.evidence],
-        redact(result.fix),
-    )
-
-
-def _cause(results: list[Result]) -> Result | None:
-    """The first problem in check order: later checks often fail because of it."""
-    return next((r for r in results if r.status == PROBLEM), None)
 
 
 def _print_json(header: dict[str, str], results: list[Result]) -> None:
-    cause = _cause(results)
+    cause = first_problem(results)
     document = {
         **header,
         "result": PROBLEM if cause else OK,
@@ -213,7 +197,7 @@ def _print_text(header: dict[str, str], results: list[Result]) -> None:
         seen = "\n".join([p(r.summary), *(f"- {p(e)}" for e in r.evidence)])
         table.add_row(Text(p(r.title)), Text(p(r.status), style=_STYLE.get(r.status, "")), Text(seen), Text(p(r.fix)))
     console.print(table)
-    cause = _cause(results)
+    cause = first_problem(results)
     if cause is None:
         console.print(Text("All checks passed.", style="green"))
     else:

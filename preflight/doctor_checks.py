@@ -75,6 +75,22 @@ class Result:
     evidence: list[str] = field(default_factory=list)
     fix: str = ""
 
+    def redacted(self, redact: Callable[[str], str]) -> Result:
+        """Belt and braces: no secret the client saw can reach a report, whatever a server echoed."""
+        return Result(
+            self.check,
+            self.title,
+            self.status,
+            redact(self.summary),
+            [redact(e) for e in self.evidence],
+            redact(self.fix),
+        )
+
+
+def first_problem(results: list[Result]) -> Result | None:
+    """The first problem in check order: later checks often fail because of it (the report's cause)."""
+    return next((r for r in results if r.status == PROBLEM), None)
+
 
 @dataclass
 class Context:

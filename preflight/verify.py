@@ -42,7 +42,7 @@ from preflight import (
     verify_tickets,
 )
 from preflight.doctor import CLIENT_ID_VAR, CLIENT_SECRET_VAR, printable
-from preflight.doctor_checks import OK, PROBLEM, Result
+from preflight.doctor_checks import OK, PROBLEM, Result, first_problem
 from preflight.estate_view import EstateError
 from preflight.inprocess import Run, run_program
 from preflight.stacks import resolve
@@ -318,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
             verify_checks.check_cleanup,
         ):
             results.append(check(ctx))
-        results = [_redacted(r, api.redact) for r in results]
+        results = [r.redacted(api.redact) for r in results]
     header = {
         "stack": settings.stack,
         "region": region.code,
@@ -334,23 +334,8 @@ def link(result: Result) -> str:
     return LINKS.get(result.check.split(":", 1)[0], result.check)
 
 
-def _redacted(result: Result, redact) -> Result:
-    return Result(
-        result.check,
-        result.title,
-        result.status,
-        redact(result.summary),
-        [redact(e) for e in result.evidence],
-        redact(result.fix),
-    )
-
-
-def _cause(results: list[Result]) -> Result | None:
-    return next((r for r in results if r.status == PROBLEM), None)
-
-
 def _print_json(header: dict, results: list[Result]) -> None:
-    cause = _cause(results)
+    cause = first_problem(results)
     document = {
         **header,
         "result": PROBLEM if cause else OK,
@@ -382,7 +367,7 @@ def _print_text(header: dict, results: list[Result]) -> None:
             Text(p(r.fix)),
         )
     console.print(table)
-    cause = _cause(results)
+    cause = first_problem(results)
     if cause is None:
         console.print(Text("Every link holds: a signed-in conversation went end to end.", style="green"))
     else:
