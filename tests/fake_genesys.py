@@ -640,10 +640,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(org: FakeOrg) -> Iterator[str]:
-    """Serve the org on 127.0.0.1 (an ephemeral port) in a thread; yields the base URL."""
+def serve(org: FakeOrg, handler_base: type | None = None, **attributes: Any) -> Iterator[str]:
+    """Serve the org on 127.0.0.1 (an ephemeral port) in a thread; yields the base URL. A test module that answers
+    more calls passes its own handler (a subclass of _Handler) and the attributes it reads."""
     stop = threading.Event()
-    handler = type("Handler", (_Handler,), {"org": org, "stop": stop})
+    handler = type("Handler", (handler_base or _Handler,), {"org": org, "stop": stop, **attributes})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.block_on_close = False

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +28,7 @@ from preflight import verify_api, verify_tickets
 from preflight.__main__ import main
 from tests.conftest import EXAMPLES, ROOT
 from tests.conftest import planned_once as planned
-from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, WITHHELD, FakeOrg, _error, _Handler
+from tests.fake_genesys import ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, WITHHELD, FakeOrg, _error, _Handler, serve
 from tests.fake_guest_api import GuestFake, serve_guest_api
 
 STAGING = EXAMPLES / "Pulumi.staging.yaml"
@@ -240,20 +238,8 @@ class _VerifyHandler(_Handler):
 
 @contextmanager
 def serve_platform(chain: Chain) -> Iterator[str]:
-    stop = threading.Event()
-    handler = type("Handler", (_VerifyHandler,), {"org": chain.org, "stop": stop, "chain": chain})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.block_on_close = False
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(chain.org, _VerifyHandler, chain=chain) as base:
+        yield base
 
 
 @dataclass
